@@ -1,0 +1,83 @@
+//! The `sightline` CLI: one file per subcommand, each a clap `Cmd` with `run()`.
+//! `anyhow` lives here only; the engine's typed errors are turned into exit codes here.
+
+mod ingest;
+mod logs;
+mod stats;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Local-first observability workbench for AI agents.
+#[derive(Debug, Parser)]
+#[command(name = "sightline", version, about, propagate_version = true)]
+struct Cli {
+    /// Workspace database [default: $XDG_DATA_HOME/sightline/workspace.db]
+    #[arg(long, global = true, env = "SIGHTLINE_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    cmd: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read JSON log files, .gz files and folders into the workspace
+    Ingest(ingest::Cmd),
+    /// List log records in time order
+    Logs(logs::Cmd),
+    /// Show what the workspace holds
+    Stats(stats::Cmd),
+}
+
+/// Exit status when a path is missing, unreadable or holds no JSON.
+pub const EXIT_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let db = match cli.db.or_else(sightline::store::default_db_path) {
+        Some(p) => p,
+        None => {
+            eprintln!(
+                "sightline: no workspace: pass --db PATH or set SIGHTLINE_DB (no HOME or XDG_DATA_HOME to default to)"
+            );
+            return ExitCode::from(EXIT_INPUT);
+        }
+    };
+    let result = match cli.cmd {
+        Command::Ingest(c) => c.run(&db),
+        Command::Logs(c) => c.run(&db),
+        Command::Stats(c) => c.run(&db),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`sightline logs | head`) is not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("sightline: {e:#}");
+            let input_error = matches!(
+                e.downcast_ref::<sightline::Error>(),
+                Some(
+                    sightline::Error::NotFound { .. }
+                        | sightline::Error::Unreadable { .. }
+                        | sightline::Error::NotJson { .. }
+                        | sightline::Error::InvalidArgument { .. }
+                )
+            );
+            ExitCode::from(if input_error { EXIT_INPUT } else { 1 })
+        }
+    }
+}
+
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}

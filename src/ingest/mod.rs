@@ -1,0 +1,864 @@
+//! Ingest: files, folders and `.gz` streams in; normalized records and an [`IngestReport`] out.
+//!
+//! Per file: recognise the content by its first bytes (so a rotated or copied file is the
+//! same source), resume from the source's cursor, frame the bytes into units
+//! ([`framing`]), parse and map each unit ([`json_logs`], [`otlp`]), and hand batches to the
+//! workspace writer. Parsing runs on the caller's thread while the writer commits the
+//! previous batch on its own.
+//!
+//! Nothing good is dropped and nothing bad is silent: every unit that is not a record is
+//! counted with its reason and line in the report and in the workspace.
+
+pub mod framing;
+pub mod json_logs;
+pub mod jsonobj;
+pub mod levels;
+pub mod otlp;
+pub mod timestamp;
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::{Format, LogRecord, civil_from_days};
+use crate::store::queries::sources;
+use crate::store::{Batch, CursorUpdate, NewSource, Pending, SkipRow, Store};
+use framing::{Framer, Framing, RawKind};
+use json_logs::{Context, Mapped};
+use jsonobj::Obj;
+
+/// Why a unit was not turned into records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    Blank,
+    Comment,
+    NonJson,
+    TruncatedJson,
+    JsonNotObject,
+    InvalidUtf8,
+    LineTooLong,
+    /// The input ends in the middle of a line that is not (yet) a complete record. It is
+    /// read again next time, when the writer may have finished it.
+    IncompleteLastLine,
+    /// OTLP traces or metrics: JSON, but not logs.
+    UnsupportedSignal,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Blank => "blank",
+            SkipReason::Comment => "comment",
+            SkipReason::NonJson => "non_json",
+            SkipReason::TruncatedJson => "truncated_json",
+            SkipReason::JsonNotObject => "json_not_object",
+            SkipReason::InvalidUtf8 => "invalid_utf8",
+            SkipReason::LineTooLong => "line_too_long",
+            SkipReason::IncompleteLastLine => "incomplete_last_line",
+            SkipReason::UnsupportedSignal => "unsupported_signal",
+        }
+    }
+}
+
+/// Knobs for an ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Longest line (or pretty-printed record) accepted, in bytes.
+    pub max_line_bytes: usize,
+    /// Records per transaction.
+    pub batch_records: usize,
+    /// How many skipped lines each file's report lists (all are counted and stored).
+    pub report_skipped_lines: usize,
+    /// Set to stop an ingest between batches; what was committed stays, cursor included.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            max_line_bytes: 1 << 20,
+            batch_records: 16_384,
+            report_skipped_lines: 1000,
+            cancel: None,
+        }
+    }
+}
+
+/// A skipped unit as reported.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SkippedLine {
+    pub line: u64,
+    pub reason: SkipReason,
+    pub detail: String,
+}
+
+/// What happened to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Read (wholly or from its cursor on).
+    Ingested,
+    /// Already ingested to its end: nothing new.
+    Unchanged,
+    /// Holds no JSON (inside a folder this is a note, for a named file an error).
+    NotJson,
+    /// Could not be read.
+    Error,
+    /// Stopped by the caller; what was committed stays.
+    Cancelled,
+}
+
+/// The report for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub status: FileStatus,
+    /// The dominant format (>= 80% of its records), `mixed`, or none without records.
+    pub format: Option<String>,
+    /// Records per format.
+    pub formats: BTreeMap<String, u64>,
+    pub framing: Option<&'static str>,
+    pub compression: Option<&'static str>,
+    pub records_added: u64,
+    /// Set when reading resumed from an earlier ingest's cursor.
+    pub resumed_from_line: Option<u64>,
+    pub bytes_read: u64,
+    pub skipped: u64,
+    pub skipped_by_reason: BTreeMap<SkipReason, u64>,
+    pub skipped_lines: Vec<SkippedLine>,
+    /// More lines were skipped than `skipped_lines` lists.
+    pub skipped_lines_truncated: bool,
+    pub error: Option<String>,
+}
+
+impl FileReport {
+    fn new(path: &Path, status: FileStatus) -> FileReport {
+        FileReport {
+            path: path.display().to_string(),
+            status,
+            format: None,
+            formats: BTreeMap::new(),
+            framing: None,
+            compression: None,
+            records_added: 0,
+            resumed_from_line: None,
+            bytes_read: 0,
+            skipped: 0,
+            skipped_by_reason: BTreeMap::new(),
+            skipped_lines: Vec::new(),
+            skipped_lines_truncated: false,
+            error: None,
+        }
+    }
+}
+
+/// A path that could not be ingested, with what and where.
+#[derive(Debug, Clone, Serialize)]
+pub struct PathError {
+    pub path: String,
+    pub line: Option<u64>,
+    pub error: String,
+}
+
+/// The report of one ingest call.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub files: Vec<FileReport>,
+    pub errors: Vec<PathError>,
+    pub records_added: u64,
+    pub skipped: u64,
+}
+
+impl IngestReport {
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// Ingests files and folders (recursively) into the workspace.
+pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestReport {
+    let mut report = IngestReport::default();
+    let mut seen_dirs = HashSet::new();
+    for p in paths {
+        let before = report.files.len();
+        match std::fs::metadata(p) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                push_error(&mut report, &Error::NotFound { path: p.clone() }, None);
+            }
+            Err(source) => {
+                push_error(
+                    &mut report,
+                    &Error::Unreadable {
+                        path: p.clone(),
+                        source,
+                    },
+                    None,
+                );
+            }
+            Ok(m) if m.is_dir() => {
+                walk_dir(store, p, opts, &mut report, &mut seen_dirs);
+                let any_json = report.files[before..]
+                    .iter()
+                    .any(|f| !matches!(f.status, FileStatus::NotJson | FileStatus::Error));
+                if !any_json {
+                    push_error(
+                        &mut report,
+                        &Error::NotJson {
+                            path: p.clone(),
+                            first_bad_line: None,
+                        },
+                        None,
+                    );
+                }
+            }
+            Ok(_) => {
+                let fr = ingest_file(store, p, opts);
+                if fr.status == FileStatus::NotJson {
+                    let first_bad = fr.skipped_lines.first().map(|s| s.line);
+                    push_error(
+                        &mut report,
+                        &Error::NotJson {
+                            path: p.clone(),
+                            first_bad_line: first_bad,
+                        },
+                        first_bad,
+                    );
+                } else if fr.status == FileStatus::Error {
+                    report.errors.push(PathError {
+                        path: fr.path.clone(),
+                        line: None,
+                        error: fr.error.clone().unwrap_or_default(),
+                    });
+                }
+                report.files.push(fr);
+            }
+        }
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            break;
+        }
+    }
+    report.records_added = report.files.iter().map(|f| f.records_added).sum();
+    report.skipped = report.files.iter().map(|f| f.skipped).sum();
+    report
+}
+
+fn push_error(report: &mut IngestReport, e: &Error, line: Option<u64>) {
+    let path = match e {
+        Error::NotFound { path } | Error::Unreadable { path, .. } | Error::NotJson { path, .. } => {
+            path.display().to_string()
+        }
+        _ => String::new(),
+    };
+    report.errors.push(PathError {
+        path,
+        line,
+        error: e.to_string(),
+    });
+}
+
+fn walk_dir(
+    store: &Store,
+    dir: &Path,
+    opts: &IngestOptions,
+    report: &mut IngestReport,
+    seen: &mut HashSet<PathBuf>,
+) {
+    // A symlink loop would otherwise recurse forever.
+    if let Ok(c) = std::fs::canonicalize(dir)
+        && !seen.insert(c)
+    {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            v.sort();
+            v
+        }
+        Err(source) => {
+            push_error(
+                report,
+                &Error::Unreadable {
+                    path: dir.to_owned(),
+                    source,
+                },
+                None,
+            );
+            return;
+        }
+    };
+    for p in entries {
+        if opts
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return;
+        }
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk_dir(store, &p, opts, report, seen),
+            Ok(m) if m.is_file() => {
+                let fr = ingest_file(store, &p, opts);
+                if fr.status == FileStatus::Error {
+                    report.errors.push(PathError {
+                        path: fr.path.clone(),
+                        line: None,
+                        error: fr.error.clone().unwrap_or_default(),
+                    });
+                }
+                report.files.push(fr);
+            }
+            Ok(_) => {}
+            Err(source) => push_error(
+                report,
+                &Error::Unreadable {
+                    path: p.clone(),
+                    source,
+                },
+                None,
+            ),
+        }
+    }
+}
+
+/// How many bytes of content identify a source.
+const FINGERPRINT_BYTES: usize = 1024;
+/// A file whose first units hold no JSON at all is not a JSON log.
+const GIVE_UP_UNITS: u64 = 1000;
+const GIVE_UP_BYTES: u64 = 4 << 20;
+
+fn fnv64(b: &[u8]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for x in b {
+        h ^= u64::from(*x);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut v = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut v)?;
+    Ok(v)
+}
+
+fn is_gzip(path: &Path) -> io::Result<bool> {
+    let mut f = File::open(path)?;
+    let mut magic = [0u8; 2];
+    let n = read_up_to(&mut f, 2)?;
+    magic[..n.len()].copy_from_slice(&n);
+    Ok(n.len() == 2 && magic == [0x1f, 0x8b])
+}
+
+/// Opens the content stream of a file (decompressed for gzip).
+fn open_content(path: &Path, gz: bool) -> io::Result<Box<dyn Read>> {
+    let f = File::open(path)?;
+    Ok(if gz {
+        Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(256 * 1024, f),
+        ))
+    } else {
+        Box::new(f)
+    })
+}
+
+/// Opens the content positioned at `offset`; also returns the byte before it (to know
+/// whether the cursor sits at a line start).
+fn open_at(path: &Path, gz: bool, offset: u64) -> io::Result<(Box<dyn Read>, Option<u8>)> {
+    if offset == 0 {
+        return Ok((open_content(path, gz)?, None));
+    }
+    if gz {
+        let mut r = open_content(path, gz)?;
+        io::copy(&mut (&mut r).take(offset - 1), &mut io::sink())?;
+        let prev = read_up_to(&mut r, 1)?.first().copied();
+        Ok((r, prev))
+    } else {
+        let mut f = File::open(path)?;
+        f.seek(SeekFrom::Start(offset - 1))?;
+        let prev = read_up_to(&mut f, 1)?.first().copied();
+        Ok((Box::new(f), prev))
+    }
+}
+
+fn mtime_ns_and_year(path: &Path) -> (i64, i64) {
+    let ns = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    let (y, _, _) = civil_from_days(ns.div_euclid(86_400_000_000_000));
+    (ns, y)
+}
+
+/// What one unit turned into.
+enum Outcome {
+    One(Mapped),
+    Many(Vec<Mapped>),
+    Skip(SkipReason, String),
+}
+
+fn process_unit(bytes: &[u8], cx: &Context) -> Outcome {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return Outcome::Skip(
+                SkipReason::InvalidUtf8,
+                format!("invalid UTF-8 at byte {}", e.valid_up_to() + 1),
+            );
+        }
+    };
+    let t = text.trim();
+    if t.is_empty() {
+        return Outcome::Skip(SkipReason::Blank, String::new());
+    }
+    if t.starts_with('#') || t.starts_with("//") {
+        return Outcome::Skip(SkipReason::Comment, String::new());
+    }
+    match t.as_bytes()[0] {
+        b'{' => match Obj::parse(t) {
+            Ok(obj) => {
+                if obj.has("resourceLogs") {
+                    return match serde_json::from_str::<serde_json::Value>(t) {
+                        Ok(v) => Outcome::Many(otlp::map_logs_request(&v, cx.fallback_ts)),
+                        Err(e) => Outcome::Skip(SkipReason::NonJson, e.to_string()),
+                    };
+                }
+                if obj.has("resourceSpans") || obj.has("resourceMetrics") {
+                    let what = if obj.has("resourceSpans") {
+                        "OTLP traces"
+                    } else {
+                        "OTLP metrics"
+                    };
+                    return Outcome::Skip(
+                        SkipReason::UnsupportedSignal,
+                        format!("{what}, not logs: not ingested yet"),
+                    );
+                }
+                Outcome::One(json_logs::map_object(&obj, cx))
+            }
+            Err(e) => json_error(t, &e),
+        },
+        b'[' => match serde_json::from_str::<Vec<&serde_json::value::RawValue>>(t) {
+            Ok(items) => {
+                let objs: Option<Vec<Obj<'_>>> = items.iter().map(|r| Obj::from_raw(r)).collect();
+                match objs {
+                    Some(objs) if !objs.is_empty() => {
+                        let mut out = Vec::with_capacity(objs.len());
+                        let mut cx2 = *cx;
+                        for o in &objs {
+                            let m = json_logs::map_object(o, &cx2);
+                            cx2.fallback_ts = m.ts;
+                            out.push(m);
+                        }
+                        Outcome::Many(out)
+                    }
+                    _ => Outcome::Skip(
+                        SkipReason::JsonNotObject,
+                        "a JSON array, not an object".into(),
+                    ),
+                }
+            }
+            Err(e) => json_error(t, &e),
+        },
+        _ => match serde_json::from_str::<serde::de::IgnoredAny>(t) {
+            Ok(_) => {
+                let what = match t.as_bytes()[0] {
+                    b'"' => "a JSON string",
+                    b'n' => "JSON null",
+                    b't' | b'f' => "a JSON boolean",
+                    _ => "a JSON number",
+                };
+                Outcome::Skip(SkipReason::JsonNotObject, format!("{what}, not an object"))
+            }
+            Err(_) => Outcome::Skip(SkipReason::NonJson, "not JSON".into()),
+        },
+    }
+}
+
+/// Tells a cut-off record (the error is at its very end) from text that is not JSON.
+fn json_error(t: &str, e: &serde_json::Error) -> Outcome {
+    let at_end = e.classify() == serde_json::error::Category::Eof || {
+        let last_line = t.lines().count().max(1);
+        let last_len = t.lines().last().map_or(0, str::len);
+        e.line() >= last_line && e.column() >= last_len
+    };
+    if at_end {
+        Outcome::Skip(SkipReason::TruncatedJson, format!("JSON ends early ({e})"))
+    } else {
+        Outcome::Skip(SkipReason::NonJson, format!("not JSON ({e})"))
+    }
+}
+
+/// Ingests one file from its cursor on.
+pub fn ingest_file(store: &Store, path: &Path, opts: &IngestOptions) -> FileReport {
+    match ingest_file_inner(store, path, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut r = FileReport::new(path, FileStatus::Error);
+            r.error = Some(e.to_string());
+            r
+        }
+    }
+}
+
+struct FileRun<'a> {
+    store: &'a Store,
+    opts: &'a IngestOptions,
+    report: FileReport,
+    source_id: Option<i64>,
+    new_source: Option<NewSource>,
+    records: Vec<LogRecord>,
+    skips: Vec<SkipRow>,
+    pending: VecDeque<Pending>,
+    fingerprint_update: Option<(Vec<u8>, Option<i64>)>,
+    path_update: Option<String>,
+    format_counts: BTreeMap<Format, u64>,
+    dominant: Option<Format>,
+    seen_strong: bool,
+}
+
+impl FileRun<'_> {
+    fn flush(&mut self, offset: u64, next_line: u64, framing: Option<Framing>) -> Result<()> {
+        let writer = self.store.writer().ok_or(Error::WriterGone)?;
+        let id = match self.source_id {
+            Some(id) => id,
+            None => {
+                let Some(ns) = self.new_source.take() else {
+                    return Err(Error::WriterGone);
+                };
+                let id = writer.create_source(ns)?;
+                self.source_id = Some(id);
+                id
+            }
+        };
+        let batch = Batch {
+            source_id: id,
+            records: std::mem::take(&mut self.records),
+            skips: std::mem::take(&mut self.skips),
+            cursor: CursorUpdate {
+                offset,
+                next_line,
+                framing: framing.map(Framing::as_str),
+                format: self.dominant,
+                fingerprint: self.fingerprint_update.take(),
+                path: self.path_update.take(),
+            },
+        };
+        self.pending.push_back(writer.write(batch)?);
+        // Collect replies that are in, so an error stops the ingest early.
+        while let Some(p) = self.pending.front() {
+            match p.try_result() {
+                Some(r) => {
+                    self.pending.pop_front();
+                    r?;
+                }
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        while let Some(p) = self.pending.pop_front() {
+            p.wait()?;
+        }
+        Ok(())
+    }
+
+    fn skip(&mut self, line: u64, reason: SkipReason, detail: String, persist: bool) {
+        self.report.skipped += 1;
+        *self.report.skipped_by_reason.entry(reason).or_default() += 1;
+        if self.report.skipped_lines.len() < self.opts.report_skipped_lines {
+            self.report.skipped_lines.push(SkippedLine {
+                line,
+                reason,
+                detail: detail.clone(),
+            });
+        } else {
+            self.report.skipped_lines_truncated = true;
+        }
+        if persist {
+            let mut detail = detail;
+            if detail.len() > 200 {
+                let mut cut = 200;
+                while !detail.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                detail.truncate(cut);
+            }
+            self.skips.push(SkipRow {
+                line,
+                reason: reason.as_str(),
+                detail,
+            });
+        }
+    }
+}
+
+fn ingest_file_inner(store: &Store, path: &Path, opts: &IngestOptions) -> Result<FileReport> {
+    let unreadable = |source: io::Error| Error::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let abs = std::fs::canonicalize(path).map_err(unreadable)?;
+    let path_str = abs.display().to_string();
+    let gz = is_gzip(path).map_err(unreadable)?;
+    let head = {
+        let mut r = open_content(path, gz).map_err(unreadable)?;
+        read_up_to(&mut r, FINGERPRINT_BYTES).map_err(unreadable)?
+    };
+    let fp_head = (head.len() >= 64).then(|| fnv64(&head[..64]));
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
+    let (mtime_ns, year) = mtime_ns_and_year(path);
+
+    let existing = {
+        let conn = store.reader()?;
+        sources::find(&conn, &path_str, &head, fp_head)?
+    };
+    let mut run = FileRun {
+        store,
+        opts,
+        report: FileReport::new(&abs, FileStatus::Ingested),
+        source_id: None,
+        new_source: None,
+        records: Vec::with_capacity(opts.batch_records.min(65_536)),
+        skips: Vec::new(),
+        pending: VecDeque::new(),
+        fingerprint_update: None,
+        path_update: None,
+        format_counts: BTreeMap::new(),
+        dominant: None,
+        seen_strong: false,
+    };
+    run.report.compression = gz.then_some("gzip");
+
+    // Where to start: a known source resumes at its cursor, unless the content is now
+    // shorter than what was read (truncated and rewritten): then it is new content.
+    let mut start = (0u64, 1u64, None::<Framing>);
+    match existing {
+        Some(src) if gz || size >= src.offset => {
+            if !gz && size == src.offset {
+                run.report.status = FileStatus::Unchanged;
+                run.report.format = src
+                    .format
+                    .and_then(Format::from_i64)
+                    .map(|f| f.as_str().to_owned());
+                return Ok(run.report);
+            }
+            run.source_id = Some(src.id);
+            if src.offset > 0 {
+                run.report.resumed_from_line = Some(src.next_line);
+            }
+            run.dominant = src.format.and_then(Format::from_i64);
+            start = (
+                src.offset,
+                src.next_line,
+                src.framing.as_deref().map(Framing::parse),
+            );
+            if head.len() > src.fingerprint.len() {
+                run.fingerprint_update = Some((head.clone(), fp_head));
+            }
+            if src.path != path_str {
+                run.path_update = Some(path_str.clone());
+            }
+        }
+        _ => {
+            run.new_source = Some(NewSource {
+                path: path_str.clone(),
+                fingerprint: head.clone(),
+                fp_head,
+                compression: gz.then_some("gzip"),
+            });
+        }
+    }
+
+    let (reader, prev_byte) = open_at(path, gz, start.0).map_err(unreadable)?;
+    // Resuming right after a record that ended without a newline: the newline that follows
+    // is that record's, not a blank line.
+    let mut swallow_newline = matches!(prev_byte, Some(b) if b != b'\n');
+    let mut framer = Framer::new(reader, start.0, start.1, start.2, opts.max_line_bytes);
+    let mut cx = Context {
+        year_hint: year,
+        fallback_ts: mtime_ns,
+        dominant: run.dominant,
+    };
+    let mut cursor = (start.0, start.1);
+    let mut seen_json = run.source_id.is_some();
+    let mut units = 0u64;
+    let cancel = opts.cancel.clone();
+
+    loop {
+        let u = match framer.next_unit() {
+            Ok(Some(u)) => u,
+            Ok(None) => break,
+            Err(e) => {
+                // A corrupt gzip stream or a read error: keep what was read, report the rest.
+                run.report.error = Some(format!(
+                    "{}: read error after line {}: {e}",
+                    abs.display(),
+                    cursor.1
+                ));
+                break;
+            }
+        };
+        units += 1;
+        let is_tail = u.kind == RawKind::Tail;
+        match u.kind {
+            RawKind::Unit | RawKind::Tail => {
+                let bytes = framer.bytes(&u);
+                if swallow_newline {
+                    swallow_newline = false;
+                    if bytes.is_empty() && !is_tail {
+                        cursor = (u.end, u.end_line);
+                        continue;
+                    }
+                }
+                // A unit at the very end with no newline counts only once it is a record:
+                // otherwise the writer may still be in the middle of it.
+                match process_unit(bytes, &cx) {
+                    Outcome::One(m) => {
+                        seen_json = true;
+                        push_record(&mut run, &mut cx, m, &u, bytes.len());
+                    }
+                    Outcome::Many(ms) => {
+                        seen_json = true;
+                        for m in ms {
+                            push_record(&mut run, &mut cx, m, &u, bytes.len());
+                        }
+                    }
+                    Outcome::Skip(reason, detail) => {
+                        if matches!(
+                            reason,
+                            SkipReason::JsonNotObject | SkipReason::UnsupportedSignal
+                        ) {
+                            seen_json = true;
+                        }
+                        if is_tail {
+                            if reason != SkipReason::Blank {
+                                run.skip(u.line, SkipReason::IncompleteLastLine, detail, false);
+                            }
+                            break;
+                        }
+                        run.skip(u.line, reason, detail, true);
+                    }
+                }
+                cursor = (u.end, u.end_line);
+            }
+            RawKind::Oversize => {
+                run.skip(
+                    u.line,
+                    SkipReason::LineTooLong,
+                    format!("longer than the {} byte limit", opts.max_line_bytes),
+                    true,
+                );
+                cursor = (u.end, u.end_line);
+            }
+            RawKind::Unclosed => {
+                run.skip(
+                    u.line,
+                    SkipReason::TruncatedJson,
+                    "record cut off before it closed".into(),
+                    true,
+                );
+                cursor = (u.end, u.end_line);
+            }
+        }
+        if !seen_json && (units >= GIVE_UP_UNITS || u.end >= GIVE_UP_BYTES) {
+            break;
+        }
+        if seen_json
+            && (run.records.len() >= opts.batch_records || run.skips.len() >= opts.batch_records)
+        {
+            run.flush(cursor.0, cursor.1, framer.framing())?;
+            if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                run.report.status = FileStatus::Cancelled;
+                break;
+            }
+        }
+    }
+    run.report.framing = framer.framing().map(Framing::as_str);
+    if !seen_json {
+        run.report.status = FileStatus::NotJson;
+        run.report.bytes_read = framer.position().saturating_sub(start.0);
+        return Ok(run.report);
+    }
+    run.dominant = dominant_of(&run.format_counts).or(run.dominant);
+    run.flush(cursor.0, cursor.1, framer.framing())?;
+    run.finish()?;
+    run.report.bytes_read = cursor.0.saturating_sub(start.0);
+    run.report.format =
+        file_format(&run.format_counts).or_else(|| run.dominant.map(|f| f.as_str().to_owned()));
+    run.report.formats = run
+        .format_counts
+        .iter()
+        .map(|(f, n)| (f.as_str().to_owned(), *n))
+        .collect();
+    if run.report.error.is_some() && run.report.status == FileStatus::Ingested {
+        // Partial read: keep what was read; the error is in the report.
+    }
+    Ok(run.report)
+}
+
+fn push_record(
+    run: &mut FileRun<'_>,
+    cx: &mut Context,
+    m: Mapped,
+    u: &framing::RawUnit,
+    len: usize,
+) {
+    // The file's dialect: the first strongly recognised one; until there is one, the first
+    // guess, so that ambiguous lines of one file share a label.
+    if cx.dominant.is_none() || (m.strong && !run.seen_strong) {
+        if m.strong {
+            run.seen_strong = true;
+        }
+        if m.strong || m.format != Format::Json {
+            cx.dominant = Some(m.format);
+        }
+    }
+    cx.fallback_ts = m.ts;
+    *run.format_counts.entry(m.format).or_default() += 1;
+    run.report.records_added += 1;
+    run.records.push(LogRecord {
+        ts: m.ts,
+        level: m.level,
+        message: m.message,
+        format: m.format,
+        flags: m.flags,
+        line: u.line,
+        byte_offset: u.offset,
+        byte_len: u32::try_from(len).unwrap_or(u32::MAX),
+        trace_id: m.trace_id,
+        span_id: m.span_id,
+        parent_span_id: m.parent_span_id,
+        attrs: m.attrs,
+    });
+}
+
+fn dominant_of(counts: &BTreeMap<Format, u64>) -> Option<Format> {
+    counts.iter().max_by_key(|(_, n)| **n).map(|(f, _)| *f)
+}
+
+/// A file's format: the dominant dialect when it has at least 80% of the records, else
+/// `mixed`.
+fn file_format(counts: &BTreeMap<Format, u64>) -> Option<String> {
+    let total: u64 = counts.values().sum();
+    let (f, n) = counts.iter().max_by_key(|(_, n)| **n)?;
+    Some(if *n * 5 >= total * 4 {
+        f.as_str().to_owned()
+    } else {
+        "mixed".to_owned()
+    })
+}

@@ -1,0 +1,220 @@
+//! The record kinds every source is turned into, and the small value types they share.
+//!
+//! Issue-by-issue the engine grows `Span` and `Sample` beside [`LogRecord`]; all three keep
+//! time as integer Unix nanoseconds (UTC), so ordering and range filters are integer
+//! comparisons and nothing depends on the machine's time zone.
+
+use serde::Serialize;
+
+/// Normalized severity. The original spelling or number stays in the record's attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Trace = 0,
+    Debug = 1,
+    Info = 2,
+    Warn = 3,
+    Error = 4,
+    Fatal = 5,
+}
+
+impl Level {
+    pub const ALL: [Level; 6] = [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Warn,
+        Level::Error,
+        Level::Fatal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+            Level::Fatal => "fatal",
+        }
+    }
+
+    pub fn from_i64(n: i64) -> Option<Level> {
+        Level::ALL.get(usize::try_from(n).ok()?).copied()
+    }
+
+    /// Parses a normalized name as the CLI accepts it (`warn`, `warning`, `err`...).
+    pub fn parse_name(s: &str) -> Option<Level> {
+        crate::ingest::levels::level_from_name(s)
+    }
+}
+
+/// The log dialect a record was recognised as. The numbers are stored in the workspace:
+/// never renumber, only append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Json = 0,
+    Zap = 1,
+    ZapDevelopment = 2,
+    Logrus = 3,
+    Slog = 4,
+    Pino = 5,
+    Bunyan = 6,
+    Loguru = 7,
+    LoguruSink = 8,
+    Structlog = 9,
+    PythonJsonLogger = 10,
+    Tracing = 11,
+    Clef = 12,
+    Ecs = 13,
+    OtlpLogs = 14,
+    OtelPython = 15,
+    AgentEvents = 16,
+    DockerJson = 17,
+}
+
+impl Format {
+    pub const ALL: [Format; 18] = [
+        Format::Json,
+        Format::Zap,
+        Format::ZapDevelopment,
+        Format::Logrus,
+        Format::Slog,
+        Format::Pino,
+        Format::Bunyan,
+        Format::Loguru,
+        Format::LoguruSink,
+        Format::Structlog,
+        Format::PythonJsonLogger,
+        Format::Tracing,
+        Format::Clef,
+        Format::Ecs,
+        Format::OtlpLogs,
+        Format::OtelPython,
+        Format::AgentEvents,
+        Format::DockerJson,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Zap => "zap",
+            Format::ZapDevelopment => "zap-development",
+            Format::Logrus => "logrus",
+            Format::Slog => "slog",
+            Format::Pino => "pino",
+            Format::Bunyan => "bunyan",
+            Format::Loguru => "loguru",
+            Format::LoguruSink => "loguru-sink",
+            Format::Structlog => "structlog",
+            Format::PythonJsonLogger => "python-json-logger",
+            Format::Tracing => "tracing",
+            Format::Clef => "clef",
+            Format::Ecs => "ecs",
+            Format::OtlpLogs => "otlp-logs",
+            Format::OtelPython => "otel-python",
+            Format::AgentEvents => "agent-events",
+            Format::DockerJson => "docker-json",
+        }
+    }
+
+    pub fn from_i64(n: i64) -> Option<Format> {
+        Format::ALL.get(usize::try_from(n).ok()?).copied()
+    }
+}
+
+/// How much of a record's time is known. Stored as bit flags in `logs.flags`.
+pub mod flags {
+    /// The time had no UTC offset; it was taken as UTC.
+    pub const TIME_ASSUMED_UTC: u32 = 1;
+    /// The record had no usable time; it carries the time of the record before it
+    /// (or the file's modification time when it is the first).
+    pub const TIME_MISSING: u32 = 2;
+    /// The time had no year (syslog style); the year of the file's modification time is used.
+    pub const TIME_NO_YEAR: u32 = 4;
+    /// The record had no level; `info` was assumed (or `error` from a failure marker).
+    pub const LEVEL_MISSING: u32 = 8;
+}
+
+/// One log record, normalized. `attrs` is a JSON object (text) with everything of the source
+/// record that is not in the other fields, original level spelling included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    pub ts: i64,
+    pub level: Level,
+    pub message: String,
+    pub format: Format,
+    pub flags: u32,
+    pub line: u64,
+    pub byte_offset: u64,
+    pub byte_len: u32,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub parent_span_id: Option<String>,
+    pub attrs: String,
+}
+
+/// Formats Unix nanoseconds as RFC 3339 UTC with nine fraction digits:
+/// `2024-06-01T12:00:00.123456789Z`.
+pub fn format_rfc3339_nanos(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let frac = ns.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{frac:09}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// (year, month, day) to days since 1970-01-01, proleptic Gregorian.
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_round_numbers() {
+        assert_eq!(format_rfc3339_nanos(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            format_rfc3339_nanos(1_717_243_200_570_041_000),
+            "2024-06-01T12:00:00.570041000Z"
+        );
+        assert_eq!(format_rfc3339_nanos(-1), "1969-12-31T23:59:59.999999999Z");
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 1, 59, 365, 11_016, 19_875, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
+    }
+}

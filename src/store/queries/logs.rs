@@ -1,0 +1,187 @@
+//! Listing log records with filters, in time order.
+//!
+//! The SQL is assembled from fixed fragments, one per filter in use; every value is bound.
+//! Full-text search goes through the FTS5 index: the user's words are each quoted as an FTS
+//! phrase, so punctuation in a search (`rate-limit`, `"`, `*`) is text, never query syntax.
+
+use rusqlite::{Connection, ToSql};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{Format, Level, format_rfc3339_nanos};
+
+/// Which records to list.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    /// Levels to include; empty means all.
+    pub levels: Vec<Level>,
+    /// Words that must all appear in the message.
+    pub search: Option<String>,
+    /// Inclusive lower bound, Unix ns.
+    pub since: Option<i64>,
+    /// Exclusive upper bound, Unix ns.
+    pub until: Option<i64>,
+    pub trace_id: Option<String>,
+    /// Source paths: a record matches when its source path equals one of these or lies
+    /// below it (a directory).
+    pub sources: Vec<String>,
+    pub limit: Option<u64>,
+    /// Newest first instead of oldest first.
+    pub descending: bool,
+}
+
+/// One record as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogRow {
+    pub id: i64,
+    pub ts: i64,
+    pub level: Level,
+    pub message: String,
+    pub source: String,
+    pub line: u64,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub parent_span_id: Option<String>,
+    pub format: &'static str,
+    pub flags: u32,
+    pub attrs: String,
+}
+
+impl LogRow {
+    pub fn ts_rfc3339(&self) -> String {
+        format_rfc3339_nanos(self.ts)
+    }
+}
+
+/// Turns free text into an FTS5 query: every word a quoted phrase, all required.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\""))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+fn like_prefix(p: &str) -> String {
+    let mut s = String::with_capacity(p.len() + 2);
+    for c in p.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s.push('%');
+    s
+}
+
+pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
+    let mut sql = String::from(
+        "SELECT l.id, l.ts, l.level, l.message, s.path, l.line, t.trace_id, l.span_id,
+                l.parent_span_id, l.format, l.flags, l.attrs
+         FROM logs l JOIN sources s ON s.id = l.source_id
+         LEFT JOIN traces t ON t.id = l.trace_ref WHERE 1 = 1",
+    );
+    let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+    if !q.levels.is_empty() {
+        sql.push_str(" AND l.level IN (");
+        for (i, l) in q.levels.iter().enumerate() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+            args.push(Box::new(*l as i64));
+        }
+        sql.push(')');
+    }
+    if let Some(t) = q.since {
+        sql.push_str(" AND l.ts >= ?");
+        args.push(Box::new(t));
+    }
+    if let Some(t) = q.until {
+        sql.push_str(" AND l.ts < ?");
+        args.push(Box::new(t));
+    }
+    if let Some(t) = &q.trace_id {
+        sql.push_str(" AND l.trace_ref = (SELECT id FROM traces WHERE trace_id = ?)");
+        args.push(Box::new(t.to_ascii_lowercase()));
+    }
+    if !q.sources.is_empty() {
+        sql.push_str(" AND l.source_id IN (SELECT id FROM sources WHERE 0");
+        for p in &q.sources {
+            sql.push_str(" OR path = ? OR path LIKE ? ESCAPE '\\'");
+            args.push(Box::new(p.clone()));
+            args.push(Box::new(like_prefix(p)));
+        }
+        sql.push(')');
+    }
+    if let Some(text) = &q.search {
+        match fts_query(text) {
+            Some(fq) => {
+                sql.push_str(" AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?)");
+                args.push(Box::new(fq));
+            }
+            // Nothing searchable in the text (only punctuation): nothing matches.
+            None => sql.push_str(" AND 0"),
+        }
+    }
+    sql.push_str(if q.descending {
+        " ORDER BY l.ts DESC, l.id DESC"
+    } else {
+        " ORDER BY l.ts, l.id"
+    });
+    if let Some(n) = q.limit {
+        sql.push_str(" LIMIT ?");
+        args.push(Box::new(i64::try_from(n).unwrap_or(i64::MAX)));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
+    let rows = stmt.query_map(params.as_slice(), |r| {
+        Ok(LogRow {
+            id: r.get(0)?,
+            ts: r.get(1)?,
+            level: Level::from_i64(r.get(2)?).unwrap_or(Level::Info),
+            message: r.get(3)?,
+            source: r.get(4)?,
+            line: r.get::<_, i64>(5)?.max(0) as u64,
+            trace_id: r.get(6)?,
+            span_id: r.get(7)?,
+            parent_span_id: r.get(8)?,
+            format: Format::from_i64(r.get(9)?).map_or("unknown", Format::as_str),
+            flags: r.get::<_, i64>(10)?.max(0) as u32,
+            attrs: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// How many distinct traces the records belong to.
+pub fn count_traces(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM traces t WHERE EXISTS (SELECT 1 FROM logs l WHERE l.trace_ref = t.id)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_quotes_words() {
+        assert_eq!(
+            fts_query("rate-limit  hit").as_deref(),
+            Some("\"rate\" \"limit\" \"hit\"")
+        );
+        assert_eq!(fts_query("\"*()"), None);
+        assert_eq!(fts_query("OR"), Some("\"OR\"".into()));
+    }
+
+    #[test]
+    fn like_escapes() {
+        assert_eq!(like_prefix("/a_b%"), "/a\\_b\\%/%");
+    }
+}

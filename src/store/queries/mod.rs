@@ -1,0 +1,5 @@
+//! Read queries, one file per entity. All run on read-only connections.
+
+pub mod logs;
+pub mod sources;
+pub mod stats;
