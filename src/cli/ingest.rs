@@ -18,6 +18,9 @@ pub struct Cmd {
     /// Longest line accepted, in bytes (longer lines are skipped and reported)
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
     max_line_bytes: usize,
+    /// Records per transaction (smaller commits more often)
+    #[arg(long, default_value_t = 16_384, value_name = "N", hide = true)]
+    batch_records: usize,
 }
 
 impl Cmd {
@@ -25,6 +28,7 @@ impl Cmd {
         let store = Store::open(db)?;
         let opts = IngestOptions {
             max_line_bytes: self.max_line_bytes,
+            batch_records: self.batch_records.max(1),
             ..IngestOptions::default()
         };
         let report = sightline::ingest::ingest(&store, &self.paths, &opts);
