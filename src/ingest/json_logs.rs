@@ -722,6 +722,61 @@ mod tests {
     }
 
     #[test]
+    fn zap_development_encoder() {
+        let z = map(
+            r#"{"L":"WARN","T":"2024-06-01T12:00:00.123+0200","N":"agent","C":"main.go:9","M":"slow tool","S":"stack"}"#,
+        );
+        assert_eq!(z.format, Format::ZapDevelopment);
+        assert_eq!(z.level, Level::Warn);
+        assert_eq!(z.message, "slow tool");
+        assert_eq!(z.ts, 1_717_236_000_123_000_000);
+    }
+
+    #[test]
+    fn hand_written_loguru_sink() {
+        let l = map(
+            r#"{"timestamp":"2024-06-01T12:00:00.5+00:00","level":"SUCCESS","message":"done","module":"runner","function":"run","line":57,"extra":{"trace_id":"abc123","span_id":"def4"}}"#,
+        );
+        assert_eq!(l.format, Format::LoguruSink);
+        assert_eq!(l.level, Level::Info);
+        assert_eq!(l.trace_id.as_deref(), Some("abc123"));
+        assert_eq!(l.span_id.as_deref(), Some("def4"));
+        let v: serde_json::Value = serde_json::from_str(&l.attrs).unwrap();
+        assert!(v.get("extra").is_none(), "emptied extra dropped: {v}");
+        assert_eq!(v["module"], "runner");
+    }
+
+    #[test]
+    fn clef_exception_level_and_ids() {
+        let c = map(
+            r#"{"@t":"2024-06-01T12:00:00Z","@m":"failed","@l":"Error","@x":"System.Exception: boom","@tr":"4BF92F3577B34DA6A3CE929D0E0E4736","@sp":"00f067aa0ba902b7","@i":"a1b2"}"#,
+        );
+        assert_eq!(c.level, Level::Error);
+        assert_eq!(
+            c.trace_id.as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        let v: serde_json::Value = serde_json::from_str(&c.attrs).unwrap();
+        assert_eq!(v["@x"], "System.Exception: boom");
+        assert_eq!(v["@l"], "Error");
+        assert!(v.get("@tr").is_none());
+    }
+
+    #[test]
+    fn generic_heuristics_and_docker() {
+        let g = map(r#"{"date":"2024-06-01T12:00:00Z","severity":"CRITICAL","text":"disk full"}"#);
+        assert_eq!((g.level, g.message.as_str()), (Level::Fatal, "disk full"));
+        assert_eq!(g.ts, 1_717_243_200_000_000_000);
+        let d = map(r#"{"log":"hello\n","stream":"stderr","time":"2024-06-01T12:00:00.000000001Z"}"#);
+        assert_eq!(d.format, Format::DockerJson);
+        assert_eq!(d.message, "hello\n");
+        assert_eq!(d.ts, 1_717_243_200_000_000_001);
+        let py = map(r#"{"created":1717243200.25,"levelno":40,"msg":"x"}"#);
+        assert_eq!(py.level, Level::Error);
+        assert_eq!(py.ts, 1_717_243_200_250_000_000);
+    }
+
+    #[test]
     fn unknown_object_is_kept() {
         let e = map(r#"{"foo":"bar","count":3}"#);
         assert_eq!(e.format, Format::Json);
