@@ -767,7 +767,8 @@ mod tests {
         let g = map(r#"{"date":"2024-06-01T12:00:00Z","severity":"CRITICAL","text":"disk full"}"#);
         assert_eq!((g.level, g.message.as_str()), (Level::Fatal, "disk full"));
         assert_eq!(g.ts, 1_717_243_200_000_000_000);
-        let d = map(r#"{"log":"hello\n","stream":"stderr","time":"2024-06-01T12:00:00.000000001Z"}"#);
+        let d =
+            map(r#"{"log":"hello\n","stream":"stderr","time":"2024-06-01T12:00:00.000000001Z"}"#);
         assert_eq!(d.format, Format::DockerJson);
         assert_eq!(d.message, "hello\n");
         assert_eq!(d.ts, 1_717_243_200_000_000_001);
