@@ -18,6 +18,7 @@
 //! # Ok::<(), sightline::Error>(())
 //! ```
 
+pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod model;

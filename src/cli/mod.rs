@@ -1,6 +1,7 @@
 //! The `sightline` CLI: one file per subcommand, each a clap `Cmd` with `run()`.
 //! `anyhow` lives here only; the engine's typed errors are turned into exit codes here.
 
+mod demo;
 mod ingest;
 mod logs;
 mod stats;
@@ -30,6 +31,8 @@ enum Command {
     Logs(logs::Cmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Write the demo agent session (three services, three log dialects)
+    Demo(demo::Cmd),
 }
 
 /// Exit status when a path is missing, unreadable or holds no JSON.
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(c) => c.run(&db),
         Command::Logs(c) => c.run(&db),
         Command::Stats(c) => c.run(&db),
+        Command::Demo(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

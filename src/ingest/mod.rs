@@ -67,8 +67,26 @@ impl SkipReason {
     }
 }
 
+/// Where a running ingest stands; sent to [`IngestOptions::progress`] after each batch and
+/// each file.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestProgress {
+    /// The file being read.
+    pub path: String,
+    pub files_done: u64,
+    pub files_total: u64,
+    /// Bytes read from disk (compressed bytes for .gz) over all files, and their total size.
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub records: u64,
+    pub skipped: u64,
+}
+
+/// A progress callback; called on the ingesting thread, so it must be quick.
+pub type ProgressFn = Arc<dyn Fn(&IngestProgress) + Send + Sync>;
+
 /// Knobs for an ingest.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IngestOptions {
     /// Longest line (or pretty-printed record) accepted, in bytes.
     pub max_line_bytes: usize,
@@ -78,6 +96,19 @@ pub struct IngestOptions {
     pub report_skipped_lines: usize,
     /// Set to stop an ingest between batches; what was committed stays, cursor included.
     pub cancel: Option<Arc<AtomicBool>>,
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for IngestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestOptions")
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("batch_records", &self.batch_records)
+            .field("report_skipped_lines", &self.report_skipped_lines)
+            .field("cancel", &self.cancel)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
 }
 
 impl Default for IngestOptions {
@@ -87,6 +118,7 @@ impl Default for IngestOptions {
             batch_records: 16_384,
             report_skipped_lines: 1000,
             cancel: None,
+            progress: None,
         }
     }
 }
@@ -185,67 +217,88 @@ impl IngestReport {
 /// Ingests files and folders (recursively) into the workspace.
 pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestReport {
     let mut report = IngestReport::default();
+    // First the list of files (and the total size, for progress), then the reading.
+    let mut roots: Vec<(PathBuf, bool, Vec<PathBuf>)> = Vec::new();
     let mut seen_dirs = HashSet::new();
     for p in paths {
-        let before = report.files.len();
         match std::fs::metadata(p) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 push_error(&mut report, &Error::NotFound { path: p.clone() }, None);
             }
-            Err(source) => {
-                push_error(
-                    &mut report,
-                    &Error::Unreadable {
-                        path: p.clone(),
-                        source,
-                    },
-                    None,
-                );
-            }
+            Err(source) => push_error(
+                &mut report,
+                &Error::Unreadable {
+                    path: p.clone(),
+                    source,
+                },
+                None,
+            ),
             Ok(m) if m.is_dir() => {
-                walk_dir(store, p, opts, &mut report, &mut seen_dirs);
-                let any_json = report.files[before..]
-                    .iter()
-                    .any(|f| !matches!(f.status, FileStatus::NotJson | FileStatus::Error));
-                if !any_json {
-                    push_error(
-                        &mut report,
-                        &Error::NotJson {
-                            path: p.clone(),
-                            first_bad_line: None,
-                        },
-                        None,
-                    );
-                }
+                let mut files = Vec::new();
+                walk_dir(p, &mut files, &mut report, &mut seen_dirs);
+                roots.push((p.clone(), true, files));
             }
-            Ok(_) => {
-                let fr = ingest_file(store, p, opts);
-                if fr.status == FileStatus::NotJson {
-                    let first_bad = fr.skipped_lines.first().map(|s| s.line);
-                    push_error(
-                        &mut report,
-                        &Error::NotJson {
-                            path: p.clone(),
-                            first_bad_line: first_bad,
-                        },
-                        first_bad,
-                    );
-                } else if fr.status == FileStatus::Error {
-                    report.errors.push(PathError {
-                        path: fr.path.clone(),
-                        line: None,
-                        error: fr.error.clone().unwrap_or_default(),
-                    });
-                }
-                report.files.push(fr);
-            }
+            Ok(_) => roots.push((p.clone(), false, vec![p.clone()])),
         }
-        if opts
-            .cancel
+    }
+    let mut progress = IngestProgress {
+        files_total: roots.iter().map(|r| r.2.len() as u64).sum(),
+        bytes_total: roots
+            .iter()
+            .flat_map(|r| r.2.iter())
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum(),
+        ..IngestProgress::default()
+    };
+    let cancelled = || {
+        opts.cancel
             .as_ref()
             .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
-            break;
+    };
+    for (root, is_dir, files) in roots {
+        let before = report.files.len();
+        for f in files {
+            if cancelled() {
+                break;
+            }
+            progress.path = f.display().to_string();
+            let fr = ingest_file_with_progress(store, &f, opts, &mut progress);
+            progress.files_done += 1;
+            if let Some(cb) = &opts.progress {
+                cb(&progress);
+            }
+            if fr.status == FileStatus::Error {
+                report.errors.push(PathError {
+                    path: fr.path.clone(),
+                    line: None,
+                    error: fr.error.clone().unwrap_or_default(),
+                });
+            } else if fr.status == FileStatus::NotJson && !is_dir {
+                let first_bad = fr.skipped_lines.first().map(|s| s.line);
+                push_error(
+                    &mut report,
+                    &Error::NotJson {
+                        path: root.clone(),
+                        first_bad_line: first_bad,
+                    },
+                    first_bad,
+                );
+            }
+            report.files.push(fr);
+        }
+        let any_json = report.files[before..]
+            .iter()
+            .any(|f| !matches!(f.status, FileStatus::NotJson | FileStatus::Error));
+        if is_dir && !any_json && !cancelled() {
+            push_error(
+                &mut report,
+                &Error::NotJson {
+                    path: root.clone(),
+                    first_bad_line: None,
+                },
+                None,
+            );
         }
     }
     report.records_added = report.files.iter().map(|f| f.records_added).sum();
@@ -267,14 +320,13 @@ fn push_error(report: &mut IngestReport, e: &Error, line: Option<u64>) {
     });
 }
 
+/// Collects the regular files below `dir`, sorted, following symlinks but not loops.
 fn walk_dir(
-    store: &Store,
     dir: &Path,
-    opts: &IngestOptions,
+    out: &mut Vec<PathBuf>,
     report: &mut IngestReport,
     seen: &mut HashSet<PathBuf>,
 ) {
-    // A symlink loop would otherwise recurse forever.
     if let Ok(c) = std::fs::canonicalize(dir)
         && !seen.insert(c)
     {
@@ -299,26 +351,9 @@ fn walk_dir(
         }
     };
     for p in entries {
-        if opts
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(Ordering::Relaxed))
-        {
-            return;
-        }
         match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => walk_dir(store, &p, opts, report, seen),
-            Ok(m) if m.is_file() => {
-                let fr = ingest_file(store, &p, opts);
-                if fr.status == FileStatus::Error {
-                    report.errors.push(PathError {
-                        path: fr.path.clone(),
-                        line: None,
-                        error: fr.error.clone().unwrap_or_default(),
-                    });
-                }
-                report.files.push(fr);
-            }
+            Ok(m) if m.is_dir() => walk_dir(&p, out, report, seen),
+            Ok(m) if m.is_file() => out.push(p),
             Ok(_) => {}
             Err(source) => push_error(
                 report,
@@ -361,9 +396,34 @@ fn is_gzip(path: &Path) -> io::Result<bool> {
     Ok(n.len() == 2 && magic == [0x1f, 0x8b])
 }
 
+/// Counts the bytes read from disk, for progress.
+struct Counting<R> {
+    inner: R,
+    n: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n.fetch_add(k as u64, Ordering::Relaxed);
+        Ok(k)
+    }
+}
+
 /// Opens the content stream of a file (decompressed for gzip).
 fn open_content(path: &Path, gz: bool) -> io::Result<Box<dyn Read>> {
-    let f = File::open(path)?;
+    open_content_counted(path, gz, Arc::default())
+}
+
+fn open_content_counted(
+    path: &Path,
+    gz: bool,
+    n: Arc<std::sync::atomic::AtomicU64>,
+) -> io::Result<Box<dyn Read>> {
+    let f = Counting {
+        inner: File::open(path)?,
+        n,
+    };
     Ok(if gz {
         Box::new(flate2::read::MultiGzDecoder::new(
             io::BufReader::with_capacity(256 * 1024, f),
@@ -375,12 +435,17 @@ fn open_content(path: &Path, gz: bool) -> io::Result<Box<dyn Read>> {
 
 /// Opens the content positioned at `offset`; also returns the byte before it (to know
 /// whether the cursor sits at a line start).
-fn open_at(path: &Path, gz: bool, offset: u64) -> io::Result<(Box<dyn Read>, Option<u8>)> {
+fn open_at(
+    path: &Path,
+    gz: bool,
+    offset: u64,
+    n: Arc<std::sync::atomic::AtomicU64>,
+) -> io::Result<(Box<dyn Read>, Option<u8>)> {
     if offset == 0 {
-        return Ok((open_content(path, gz)?, None));
+        return Ok((open_content_counted(path, gz, n)?, None));
     }
     if gz {
-        let mut r = open_content(path, gz)?;
+        let mut r = open_content_counted(path, gz, n)?;
         io::copy(&mut (&mut r).take(offset - 1), &mut io::sink())?;
         let prev = read_up_to(&mut r, 1)?.first().copied();
         Ok((r, prev))
@@ -388,7 +453,8 @@ fn open_at(path: &Path, gz: bool, offset: u64) -> io::Result<(Box<dyn Read>, Opt
         let mut f = File::open(path)?;
         f.seek(SeekFrom::Start(offset - 1))?;
         let prev = read_up_to(&mut f, 1)?.first().copied();
-        Ok((Box::new(f), prev))
+        n.fetch_add(offset, Ordering::Relaxed);
+        Ok((Box::new(Counting { inner: f, n }), prev))
     }
 }
 
@@ -503,14 +569,29 @@ fn json_error(t: &str, e: &serde_json::Error) -> Outcome {
 
 /// Ingests one file from its cursor on.
 pub fn ingest_file(store: &Store, path: &Path, opts: &IngestOptions) -> FileReport {
-    match ingest_file_inner(store, path, opts) {
+    ingest_file_with_progress(store, path, opts, &mut IngestProgress::default())
+}
+
+fn ingest_file_with_progress(
+    store: &Store,
+    path: &Path,
+    opts: &IngestOptions,
+    progress: &mut IngestProgress,
+) -> FileReport {
+    let base = progress.clone();
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let r = match ingest_file_inner(store, path, opts, &base) {
         Ok(r) => r,
         Err(e) => {
             let mut r = FileReport::new(path, FileStatus::Error);
             r.error = Some(e.to_string());
             r
         }
-    }
+    };
+    progress.bytes_done = base.bytes_done + size;
+    progress.records = base.records + r.records_added;
+    progress.skipped = base.skipped + r.skipped;
+    r
 }
 
 struct FileRun<'a> {
@@ -607,7 +688,12 @@ impl FileRun<'_> {
     }
 }
 
-fn ingest_file_inner(store: &Store, path: &Path, opts: &IngestOptions) -> Result<FileReport> {
+fn ingest_file_inner(
+    store: &Store,
+    path: &Path,
+    opts: &IngestOptions,
+    progress: &IngestProgress,
+) -> Result<FileReport> {
     let unreadable = |source: io::Error| Error::Unreadable {
         path: path.to_owned(),
         source,
@@ -684,7 +770,8 @@ fn ingest_file_inner(store: &Store, path: &Path, opts: &IngestOptions) -> Result
         }
     }
 
-    let (reader, prev_byte) = open_at(path, gz, start.0).map_err(unreadable)?;
+    let disk_bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (reader, prev_byte) = open_at(path, gz, start.0, disk_bytes.clone()).map_err(unreadable)?;
     // Resuming right after a record that ended without a newline: the newline that follows
     // is that record's, not a blank line.
     let mut swallow_newline = matches!(prev_byte, Some(b) if b != b'\n');
@@ -782,6 +869,13 @@ fn ingest_file_inner(store: &Store, path: &Path, opts: &IngestOptions) -> Result
             && (run.records.len() >= opts.batch_records || run.skips.len() >= opts.batch_records)
         {
             run.flush(cursor.0, cursor.1, framer.framing())?;
+            if let Some(cb) = &opts.progress {
+                let mut p = progress.clone();
+                p.bytes_done += disk_bytes.load(Ordering::Relaxed);
+                p.records += run.report.records_added;
+                p.skipped += run.report.skipped;
+                cb(&p);
+            }
             if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
                 run.report.status = FileStatus::Cancelled;
                 break;
@@ -861,4 +955,31 @@ fn file_format(counts: &BTreeMap<Format, u64>) -> Option<String> {
     } else {
         "mixed".to_owned()
     })
+}
+
+/// Reads a record's source text back from its file (decompressing a .gz up to it), at most
+/// `max` bytes. Fails with what and where when the file is gone or shorter than it was.
+pub fn read_raw(path: &Path, gz: bool, offset: u64, len: u64, max: u64) -> Result<Vec<u8>> {
+    let unreadable = |source: io::Error| Error::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let mut r: Box<dyn Read> = if gz {
+        let mut r = open_content(path, true).map_err(unreadable)?;
+        io::copy(&mut (&mut r).take(offset), &mut io::sink()).map_err(unreadable)?;
+        r
+    } else {
+        let mut f = File::open(path).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                Error::NotFound {
+                    path: path.to_owned(),
+                }
+            } else {
+                unreadable(e)
+            }
+        })?;
+        f.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+        Box::new(f)
+    };
+    read_up_to(&mut r, len.min(max) as usize).map_err(unreadable)
 }

@@ -79,13 +79,9 @@ fn like_prefix(p: &str) -> String {
     s
 }
 
-pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
-    let mut sql = String::from(
-        "SELECT l.id, l.ts, l.level, l.message, s.path, l.line, t.trace_id, l.span_id,
-                l.parent_span_id, l.format, l.flags, l.attrs
-         FROM logs l JOIN sources s ON s.id = l.source_id
-         LEFT JOIN traces t ON t.id = l.trace_ref WHERE 1 = 1",
-    );
+/// The WHERE clause (after `WHERE 1 = 1`) and its bound values for a query's filters.
+fn filter_sql(q: &LogQuery) -> (String, Vec<Box<dyn ToSql>>) {
+    let mut sql = String::new();
     let mut args: Vec<Box<dyn ToSql>> = Vec::new();
     if !q.levels.is_empty() {
         sql.push_str(" AND l.level IN (");
@@ -105,7 +101,7 @@ pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
     }
     if let Some(t) = &q.trace_id {
         sql.push_str(" AND l.trace_ref = (SELECT id FROM traces WHERE trace_id = ?)");
-        args.push(Box::new(t.to_ascii_lowercase()));
+        args.push(Box::new(t.trim().to_ascii_lowercase()));
     }
     if !q.sources.is_empty() {
         sql.push_str(" AND l.source_id IN (SELECT id FROM sources WHERE 0");
@@ -126,6 +122,39 @@ pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
             None => sql.push_str(" AND 0"),
         }
     }
+    (sql, args)
+}
+
+const ROW_COLS: &str = "l.id, l.ts, l.level, l.message, s.path, l.line, t.trace_id, l.span_id,
+     l.parent_span_id, l.format, l.flags, l.attrs";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogRow> {
+    Ok(LogRow {
+        id: r.get(0)?,
+        ts: r.get(1)?,
+        level: Level::from_i64(r.get(2)?).unwrap_or(Level::Info),
+        message: r.get(3)?,
+        source: r.get(4)?,
+        line: r.get::<_, i64>(5)?.max(0) as u64,
+        trace_id: r.get(6)?,
+        span_id: r.get(7)?,
+        parent_span_id: r.get(8)?,
+        format: Format::from_i64(r.get(9)?).map_or("unknown", Format::as_str),
+        flags: r.get::<_, i64>(10)?.max(0) as u32,
+        attrs: r.get(11)?,
+    })
+}
+
+fn params_of(args: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
+    args.iter().map(|b| b.as_ref()).collect()
+}
+
+pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
+    let (filter, mut args) = filter_sql(q);
+    let mut sql = format!(
+        "SELECT {ROW_COLS} FROM logs l JOIN sources s ON s.id = l.source_id
+         LEFT JOIN traces t ON t.id = l.trace_ref WHERE 1 = 1{filter}"
+    );
     sql.push_str(if q.descending {
         " ORDER BY l.ts DESC, l.id DESC"
     } else {
@@ -136,24 +165,130 @@ pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
         args.push(Box::new(i64::try_from(n).unwrap_or(i64::MAX)));
     }
     let mut stmt = conn.prepare(&sql)?;
-    let params: Vec<&dyn ToSql> = args.iter().map(|b| b.as_ref()).collect();
-    let rows = stmt.query_map(params.as_slice(), |r| {
-        Ok(LogRow {
-            id: r.get(0)?,
-            ts: r.get(1)?,
-            level: Level::from_i64(r.get(2)?).unwrap_or(Level::Info),
-            message: r.get(3)?,
-            source: r.get(4)?,
-            line: r.get::<_, i64>(5)?.max(0) as u64,
-            trace_id: r.get(6)?,
-            span_id: r.get(7)?,
-            parent_span_id: r.get(8)?,
-            format: Format::from_i64(r.get(9)?).map_or("unknown", Format::as_str),
-            flags: r.get::<_, i64>(10)?.max(0) as u32,
-            attrs: r.get(11)?,
-        })
-    })?;
+    let rows = stmt.query_map(params_of(&args).as_slice(), row)?;
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// How many records match (ignores `limit`). Level-only and unfiltered counts come from the
+/// per-batch counters and cost nothing, whatever the workspace size.
+pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
+    let only_levels = q.search.is_none()
+        && q.since.is_none()
+        && q.until.is_none()
+        && q.trace_id.is_none()
+        && q.sources.is_empty();
+    let n: i64 = if only_levels {
+        let mut sql = String::from("SELECT COALESCE(SUM(count), 0) FROM record_counts WHERE 1 = 1");
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if !q.levels.is_empty() {
+            sql.push_str(" AND level IN (");
+            for (i, l) in q.levels.iter().enumerate() {
+                sql.push_str(if i == 0 { "?" } else { ", ?" });
+                args.push(Box::new(*l as i64));
+            }
+            sql.push(')');
+        }
+        conn.query_row(&sql, params_of(&args).as_slice(), |r| r.get(0))?
+    } else {
+        let (filter, args) = filter_sql(q);
+        let sql = format!("SELECT count(*) FROM logs l WHERE 1 = 1{filter}");
+        conn.query_row(&sql, params_of(&args).as_slice(), |r| r.get(0))?
+    };
+    Ok(n.max(0) as u64)
+}
+
+/// One page of matching records in time order, from position `offset`. The page's ids are
+/// found on the covering index first, so only `limit` rows are read in full.
+pub fn page(conn: &Connection, q: &LogQuery, offset: u64, limit: u64) -> Result<Vec<LogRow>> {
+    let (filter, mut args) = filter_sql(q);
+    let sql = format!(
+        "SELECT {ROW_COLS} FROM (SELECT l.id FROM logs l WHERE 1 = 1{filter}
+             ORDER BY l.ts, l.id LIMIT ? OFFSET ?) p
+         JOIN logs l ON l.id = p.id JOIN sources s ON s.id = l.source_id
+         LEFT JOIN traces t ON t.id = l.trace_ref ORDER BY l.ts, l.id"
+    );
+    args.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+    args.push(Box::new(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_of(&args).as_slice(), row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// One record by id.
+pub fn get(conn: &Connection, id: i64) -> Result<Option<LogRow>> {
+    let sql = format!(
+        "SELECT {ROW_COLS} FROM logs l JOIN sources s ON s.id = l.source_id
+         LEFT JOIN traces t ON t.id = l.trace_ref WHERE l.id = ?1"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query_map([id], row)?;
+    Ok(rows.next().transpose()?)
+}
+
+/// The position (in time order, under the query's filters) of the first record after (or,
+/// backwards, before) position `from` whose level is at least `min_level`: "next error".
+pub fn next_at_level(
+    conn: &Connection,
+    q: &LogQuery,
+    from: u64,
+    min_level: Level,
+    forward: bool,
+) -> Result<Option<u64>> {
+    let Some(cur) = page(conn, q, from, 1)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let (filter, mut args) = filter_sql(q);
+    let (cmp, order) = if forward {
+        ("(l.ts > ? OR (l.ts = ? AND l.id > ?))", "l.ts, l.id")
+    } else {
+        (
+            "(l.ts < ? OR (l.ts = ? AND l.id < ?))",
+            "l.ts DESC, l.id DESC",
+        )
+    };
+    let sql = format!(
+        "SELECT l.ts, l.id FROM logs l WHERE 1 = 1{filter} AND l.level >= ? AND {cmp}
+         ORDER BY {order} LIMIT 1"
+    );
+    args.push(Box::new(min_level as i64));
+    args.push(Box::new(cur.ts));
+    args.push(Box::new(cur.ts));
+    args.push(Box::new(cur.id));
+    let hit: Option<(i64, i64)> = {
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows =
+            stmt.query_map(params_of(&args).as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.next().transpose()?
+    };
+    let Some((ts, id)) = hit else {
+        return Ok(None);
+    };
+    let (filter, mut args) = filter_sql(q);
+    let sql = format!(
+        "SELECT count(*) FROM logs l WHERE 1 = 1{filter} AND (l.ts < ? OR (l.ts = ? AND l.id < ?))"
+    );
+    args.push(Box::new(ts));
+    args.push(Box::new(ts));
+    args.push(Box::new(id));
+    let n: i64 = conn.query_row(&sql, params_of(&args).as_slice(), |r| r.get(0))?;
+    Ok(Some(n.max(0) as u64))
+}
+
+/// Where a record's source text is: file, compression, byte offset and length.
+pub fn raw_location(conn: &Connection, id: i64) -> Result<Option<(String, bool, u64, u64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.path, s.compression IS NOT NULL, l.byte_offset, l.byte_len
+         FROM logs l JOIN sources s ON s.id = l.source_id WHERE l.id = ?1",
+    )?;
+    let mut rows = stmt.query_map([id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, bool>(1)?,
+            r.get::<_, i64>(2)?.max(0) as u64,
+            r.get::<_, i64>(3)?.max(0) as u64,
+        ))
+    })?;
+    Ok(rows.next().transpose()?)
 }
 
 /// How many distinct traces the records belong to.

@@ -73,3 +73,84 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<SourceCursor>> {
         )
         .optional()?)
 }
+
+/// A source as listed in the Sources view.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    pub id: i64,
+    pub path: String,
+    pub format: Option<String>,
+    pub compression: Option<String>,
+    pub records: u64,
+    pub skipped: u64,
+    pub skipped_by_reason: std::collections::BTreeMap<String, u64>,
+    /// Unix ns of the last ingest that read it.
+    pub last_ingest: i64,
+    pub bytes_read: u64,
+}
+
+/// Every source with its counts, most recently ingested first.
+pub fn list(conn: &Connection) -> Result<Vec<SourceInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.id, s.path, s.format, s.compression, s.last_ingest, s.offset,
+                (SELECT COALESCE(SUM(count), 0) FROM record_counts c WHERE c.source_id = s.id)
+         FROM sources s ORDER BY s.last_ingest DESC, s.id DESC",
+    )?;
+    let mut out: Vec<SourceInfo> = stmt
+        .query_map([], |r| {
+            Ok(SourceInfo {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                format: r
+                    .get::<_, Option<i64>>(2)?
+                    .and_then(crate::model::Format::from_i64)
+                    .map(|f| f.as_str().to_owned()),
+                compression: r.get(3)?,
+                last_ingest: r.get(4)?,
+                bytes_read: r.get::<_, i64>(5)?.max(0) as u64,
+                records: r.get::<_, i64>(6)?.max(0) as u64,
+                skipped: 0,
+                skipped_by_reason: Default::default(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut q = conn.prepare(
+        "SELECT source_id, reason, count(*) FROM skipped_lines GROUP BY source_id, reason",
+    )?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let n = r.get::<_, i64>(2)?.max(0) as u64;
+        if let Some(s) = out.iter_mut().find(|s| s.id == id) {
+            s.skipped += n;
+            s.skipped_by_reason.insert(r.get(1)?, n);
+        }
+    }
+    Ok(out)
+}
+
+/// A stored skipped line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoredSkip {
+    pub line: u64,
+    pub reason: String,
+    pub detail: String,
+}
+
+/// The skipped lines of a source, in line order.
+pub fn skipped_lines(conn: &Connection, source_id: i64, limit: u64) -> Result<Vec<StoredSkip>> {
+    let mut stmt = conn.prepare(
+        "SELECT line, reason, detail FROM skipped_lines WHERE source_id = ?1 ORDER BY line LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        params![source_id, i64::try_from(limit).unwrap_or(i64::MAX)],
+        |r| {
+            Ok(StoredSkip {
+                line: r.get::<_, i64>(0)?.max(0) as u64,
+                reason: r.get(1)?,
+                detail: r.get(2)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
