@@ -10,3 +10,4 @@ mod agentgen;
 mod cli;
 mod corpus;
 mod cursor;
+mod queries;
