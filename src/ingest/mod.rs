@@ -34,6 +34,7 @@ use json_logs::{Context, Mapped};
 use jsonobj::Obj;
 
 /// Why a unit was not turned into records.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
@@ -69,6 +70,7 @@ impl SkipReason {
 
 /// Where a running ingest stands; sent to [`IngestOptions::progress`] after each batch and
 /// each file.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestProgress {
     /// The file being read.
@@ -124,6 +126,7 @@ impl Default for IngestOptions {
 }
 
 /// A skipped unit as reported.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct SkippedLine {
     pub line: u64,
@@ -132,6 +135,7 @@ pub struct SkippedLine {
 }
 
 /// What happened to one file.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FileStatus {
@@ -148,6 +152,7 @@ pub enum FileStatus {
 }
 
 /// The report for one file.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     pub path: String,
@@ -192,6 +197,7 @@ impl FileReport {
 }
 
 /// A path that could not be ingested, with what and where.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Serialize)]
 pub struct PathError {
     pub path: String,
@@ -200,6 +206,7 @@ pub struct PathError {
 }
 
 /// The report of one ingest call.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub files: Vec<FileReport>,

@@ -75,6 +75,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<SourceCursor>> {
 }
 
 /// A source as listed in the Sources view.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SourceInfo {
     pub id: i64,
@@ -130,6 +131,7 @@ pub fn list(conn: &Connection) -> Result<Vec<SourceInfo>> {
 }
 
 /// A stored skipped line.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StoredSkip {
     pub line: u64,

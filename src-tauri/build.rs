@@ -1,0 +1,27 @@
+//! Declares the app's commands to Tauri, so that each one is a permission
+//! (`allow-logs-page`, ...) that `capabilities/main.json` grants to the main window.
+
+/// Every command the shell defines. A command missing here cannot be called at all.
+const COMMANDS: &[&str] = &[
+    "app_startup_paths",
+    "workspace_info",
+    "workspace_open_demo",
+    "workspace_open_default",
+    "logs_count",
+    "logs_page",
+    "logs_detail",
+    "logs_next_level",
+    "ingest_paths",
+    "ingest_cancel",
+    "sources_list",
+    "sources_skipped",
+];
+
+fn main() {
+    let attrs = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attrs) {
+        eprintln!("tauri-build failed: {e:#}");
+        std::process::exit(1);
+    }
+}

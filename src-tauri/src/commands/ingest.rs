@@ -1,0 +1,55 @@
+//! Opening files: a background ingest with progress on a channel, cancellable.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use sightline::ingest::{IngestOptions, IngestProgress, IngestReport};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use super::blocking;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Ingests files and folders into the open workspace; progress goes to `on_progress`
+/// (after each batch and file), the report comes back when it ends.
+#[tauri::command]
+#[specta::specta]
+pub async fn ingest_paths(
+    state: State<'_, AppState>,
+    paths: Vec<String>,
+    on_progress: Channel<IngestProgress>,
+) -> AppResult<IngestReport> {
+    let w = state.workspace()?;
+    if state.ingest_running.swap(true, Ordering::SeqCst) {
+        return Err(AppError::Busy {
+            what: "another ingest is running".into(),
+        });
+    }
+    state.ingest_cancel.store(false, Ordering::SeqCst);
+    let cancel = state.ingest_cancel.clone();
+    let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let result = blocking(move || {
+        let opts = IngestOptions {
+            cancel: Some(cancel),
+            progress: Some(Arc::new(move |p: &IngestProgress| {
+                // A closed window drops the channel; the ingest goes on regardless.
+                let _ = on_progress.send(p.clone());
+            })),
+            ..IngestOptions::default()
+        };
+        Ok(sightline::ingest::ingest(&w.store, &paths, &opts))
+    })
+    .await;
+    state.ingest_running.store(false, Ordering::SeqCst);
+    result
+}
+
+/// Stops the running ingest after its current batch; what was committed stays.
+#[tauri::command]
+#[specta::specta]
+pub fn ingest_cancel(state: State<'_, AppState>) -> AppResult<()> {
+    state.ingest_cancel.store(true, Ordering::SeqCst);
+    Ok(())
+}

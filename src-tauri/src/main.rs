@@ -1,0 +1,3 @@
+fn main() {
+    sightline_app::run()
+}

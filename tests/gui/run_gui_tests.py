@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""GUI end-to-end tests: the real app in a real window (Xvfb), driven through tauri-driver
+and WebKitWebDriver with plain WebDriver HTTP calls.
+
+Each test starts the built app on a fresh temp workspace, does what a user does (files on
+the command line, a path typed into the Sources view, the level filter, the search box, the
+keyboard) and checks what the window shows against an independent oracle: the `sightline`
+CLI reading the same workspace, the corpus' known counts and agentgen's truth file.
+Screenshots go to $GUI_ARTIFACTS (default target/gui-artifacts). Ends with the line
+'N passed, N failed'.
+
+Usage: xvfb-run -a python3 tests/gui/run_gui_tests.py --app PATH --cli PATH --driver PATH
+"""
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+SHARED = os.environ.get("SIGHTLINE_SHARED", os.path.join(ROOT, "..", "shared"))
+ARTIFACTS = os.environ.get("GUI_ARTIFACTS", os.path.join(ROOT, "target", "gui-artifacts"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class WebDriver:
+    """The few WebDriver endpoints the tests need."""
+
+    def __init__(self, url):
+        self.url = url
+        self.session = None
+
+    def _req(self, method, path, body=None, timeout=60):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from None
+
+    def start(self, app, args, env_note=""):
+        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app, "args": args}}}}
+        v = self._req("POST", "/session", caps, timeout=120)
+        self.session = v["sessionId"]
+
+    def quit(self):
+        if self.session:
+            try:
+                self._req("DELETE", f"/session/{self.session}")
+            except Exception:
+                pass
+            self.session = None
+
+    def s(self, path):
+        return f"/session/{self.session}{path}"
+
+    def js(self, script, *args):
+        return self._req("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
+
+    def find_all(self, css):
+        els = self._req("POST", self.s("/elements"), {"using": "css selector", "value": css})
+        return [list(e.values())[0] for e in els]
+
+    def click(self, el):
+        self._req("POST", self.s(f"/element/{el}/click"), {})
+
+    def type(self, el, text):
+        self._req("POST", self.s(f"/element/{el}/value"), {"text": text})
+
+    def clear(self, el):
+        self._req("POST", self.s(f"/element/{el}/clear"), {})
+
+    def text(self, el):
+        return self._req("GET", self.s(f"/element/{el}/text"))
+
+    def keys(self, text):
+        """Key presses sent to the focused element (the document when nothing is)."""
+        actions = []
+        for ch in text:
+            actions += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+        self._req("POST", self.s("/actions"), {"actions": [{"type": "key", "id": "kb", "actions": actions}]})
+        self._req("DELETE", self.s("/actions"))
+
+    def screenshot(self, name):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        png = base64.b64decode(self._req("GET", self.s("/screenshot")))
+        path = os.path.join(ARTIFACTS, name + ".png")
+        with open(path, "wb") as f:
+            f.write(png)
+        return path
+
+
+def wait(what, fn, timeout=30.0, interval=0.1):
+    end = time.time() + timeout
+    last = None
+    while time.time() < end:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # the page may be re-rendering
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+class Ctx:
+    def __init__(self, opts):
+        self.opts = opts
+        self.tmp = tempfile.mkdtemp(prefix="sightline-gui-")
+        self.db = os.path.join(self.tmp, "workspace.db")
+        self.driver_proc = None
+        self.wd = None
+
+    def cli(self, *args):
+        out = subprocess.run([self.opts.cli, "--db", self.db, *args], capture_output=True, text=True, check=True)
+        return out.stdout
+
+    def cli_count(self, *args):
+        return len([l for l in self.cli("logs", "--json", *args).splitlines() if l.strip()])
+
+    def launch(self, args=()):
+        port = free_port()
+        env = dict(os.environ)
+        env["SIGHTLINE_DB"] = self.db
+        env["XDG_DATA_HOME"] = os.path.join(self.tmp, "xdg")
+        env["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "xdg-config")
+        env["HOME"] = self.tmp
+        self.driver_log = open(os.path.join(self.tmp, "tauri-driver.log"), "w")
+        self.driver_proc = subprocess.Popen([self.opts.driver, "--port", str(port)], env=env,
+                                            stdout=self.driver_log, stderr=subprocess.STDOUT)
+        self.wd = WebDriver(f"http://127.0.0.1:{port}")
+        wait("tauri-driver", lambda: self.wd._req("GET", "/status", timeout=2).get("ready"), timeout=30)
+        self.wd.start(os.path.abspath(self.opts.app), list(args))
+        wait("the app's first paint", lambda: self.wd.find_all("[data-testid=row-count],[data-testid=empty-state]"), timeout=40)
+        return self.wd
+
+    def close(self):
+        if self.wd:
+            self.wd.quit()
+        if self.driver_proc:
+            self.driver_proc.terminate()
+            try:
+                self.driver_proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.driver_proc.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def row_count(wd):
+    els = wd.find_all("[data-testid=row-count]")
+    if not els:
+        return None
+    t = wd.text(els[0]).strip()
+    return int(t) if t.isdigit() else None
+
+
+def wait_count(wd, n, what):
+    wait(f"{what}: row-count == {n}", lambda: row_count(wd) == n, timeout=30)
+
+
+def rows(wd):
+    return wd.js("return [...document.querySelectorAll('[data-testid=log-row]')].map(r => ({"
+                 "level: r.dataset.level, line: r.dataset.line, selected: r.dataset.selected, text: r.textContent}))")
+
+
+def set_level(wd, value):
+    wd.js("const s = document.querySelector('[data-testid=level-filter]'); s.value = arguments[0];"
+          "s.dispatchEvent(new Event('change', {bubbles: true}));", value)
+
+
+def search(wd, text):
+    el = wd.find_all("[data-testid=search]")[0]
+    wd.clear(el)
+    if text:
+        wd.type(el, text)
+
+
+def ingest_typed_path(wd, path):
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    el = wait("the add-path input", lambda: wd.find_all("[data-testid=add-path]"))[0]
+    wd.clear(el)
+    wd.type(el, path)
+    wd.click(wd.find_all("[data-testid=add-path-submit]")[0])
+
+
+# ------------------------------------------------------------------------------------------
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def corpus_file_from_the_command_line_shows_its_records(ctx):
+    f = os.path.join(SHARED, "corpus", "logs", "bunyan_all.log")
+    wd = ctx.launch([f])
+    wait_count(wd, 14, "bunyan_all.log from the command line")   # known corpus count
+    assert ctx.cli_count() == 14
+    r = rows(wd)
+    assert r, "no rows painted"
+    levels = {x["level"] for x in r}
+    assert {"trace", "debug", "info", "warn", "error", "fatal"} <= levels, levels
+    wd.screenshot("corpus-bunyan")
+    # The skipped lines report: comments, blanks and the non-JSON line, with line numbers.
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wait("the source row", lambda: wd.find_all("[data-testid=source-row]"))
+    wd.click(wd.find_all("[data-testid=source-row]")[0])
+    skipped = wait("skipped lines", lambda: wd.js(
+        "return [...document.querySelectorAll('[data-testid=skipped-line]')].map(e => [e.dataset.line, e.dataset.reason])"))
+    assert ["19", "non_json"] in skipped, skipped
+    assert len(skipped) == 6, skipped
+
+
+@test
+def noisy_agentgen_file_typed_in_sources_then_filter_search_and_detail(ctx):
+    f = os.path.join(ctx.tmp, "agent.jsonl")
+    subprocess.run([sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "logs", "--style", "mixed",
+                    "--runs", "120", "--noise-rate", "0.01", "-o", f], check=True, capture_output=True)
+    truth = json.load(open(f + ".truth.json"))
+    expected = truth["lines"]["records"] + truth["lines"]["noise_by_kind"]["foreign_json"]
+    wd = ctx.launch()
+    ingest_typed_path(wd, f)
+    report = wait("the ingest report", lambda: wd.find_all("[data-testid=report-file]"), timeout=60)
+    rec = wd.js("return document.querySelector('[data-testid=report-file]').dataset.records")
+    assert int(rec) == expected, (rec, expected)
+    skipped_lines = wd.js("return [...document.querySelectorAll('[data-testid=ingest-report] [data-testid=skipped-line]')].map(e => e.dataset.reason)")
+    assert "non_json" in skipped_lines and "line_too_long" in skipped_lines, skipped_lines
+    wd.screenshot("ingest-report")
+    wd.click(wd.find_all("[data-testid=nav-logs]")[0])
+    wait_count(wd, expected, "all records")
+    # Level filter: what the window counts equals what the CLI counts on the same workspace.
+    set_level(wd, "error+")
+    wait_count(wd, ctx.cli_count("--level", "error+"), "error+")
+    assert all(x["level"] in ("error", "fatal") for x in rows(wd)), rows(wd)
+    failures = truth["llm_errors"] + truth["tool_errors"] + truth["runs_failed"]
+    set_level(wd, "warn+")
+    wait_count(wd, failures, "warn+ == every failure once (agentgen truth)")
+    set_level(wd, "all")
+    # Full-text search.
+    search(wd, "tool call failed")
+    n = ctx.cli_count("--search", "tool call failed")
+    assert n > 0
+    wait_count(wd, n, "search")
+    # Detail pane: select the first row and press Enter.
+    first = wait("a row", lambda: wd.find_all("[data-testid=log-row]"))[0]
+    wd.click(first)
+    wd.keys("\ue007")  # Enter
+    wait("the detail pane", lambda: wd.find_all("[data-testid=detail]"))
+    msg = wd.text(wd.find_all("[data-testid=detail-message]")[0])
+    assert "tool call failed" in msg, msg
+    raw = wd.text(wait("raw line", lambda: wd.find_all("[data-testid=detail-raw]"))[0])
+    assert "tool call failed" in raw, raw
+    assert wd.find_all("[data-testid=detail-attrs]")
+    wd.screenshot("detail")
+    wd.keys("\ue00c")  # Esc
+    wait("detail closed", lambda: not wd.find_all("[data-testid=detail]"))
+
+
+@test
+def keyboard_next_error_and_keymap(ctx):
+    demo_dir = os.path.join(ctx.tmp, "demo")
+    ctx.cli("demo", "-o", demo_dir, "--ingest")
+    wd = ctx.launch()
+    wait_count(wd, ctx.cli_count(), "demo files")
+    wd.js("document.activeElement && document.activeElement.blur()")
+    wd.keys("e")
+    sel = wait("a selected error row", lambda: [x for x in rows(wd) if x["selected"] == "true"])
+    assert sel[0]["level"] in ("error", "fatal"), sel
+    wd.keys("j")
+    sel2 = wait("selection moved", lambda: [x for x in rows(wd) if x["selected"] == "true"])
+    assert sel2[0]["line"] != sel[0]["line"] or sel2[0]["text"] != sel[0]["text"]
+    wd.keys("?")
+    wait("the key map", lambda: wd.find_all("[data-testid=keymap]"))
+    wd.screenshot("keymap")
+    wd.keys("\ue00c")
+    wait("key map closed", lambda: not wd.find_all("[data-testid=keymap]"))
+    wd.keys("/")
+    focused = wd.js("return document.activeElement && document.activeElement.dataset.testid")
+    assert focused == "search", focused
+    wd.keys("\ue00c")
+    wd.screenshot("explorer")
+
+
+@test
+def untrusted_log_text_is_shown_as_text_and_nothing_runs(ctx):
+    f = os.path.join(ctx.tmp, "xss.jsonl")
+    payloads = [
+        "<script>window.__pwned = 1</script>",
+        "<img src=x onerror=\"window.__pwned = 2\">",
+        "<a href=\"javascript:window.__pwned=3\">click me</a>",
+        "javascript:window.__pwned=4",
+    ]
+    with open(f, "w") as out:
+        for i, p in enumerate(payloads):
+            out.write(json.dumps({"level": "error", "ts": 1717243200 + i, "msg": p, "link": p}) + "\n")
+    wd = ctx.launch([f])
+    wait_count(wd, 4, "xss records")
+    texts = " ".join(x["text"] for x in rows(wd))
+    for p in payloads[:3]:
+        assert p in texts, (p, texts)
+    for r in wd.find_all("[data-testid=log-row]"):
+        wd.click(r)
+        wd.keys("\ue007")
+        wait("detail", lambda: wd.find_all("[data-testid=detail]"))
+        time.sleep(0.2)
+    assert wd.js("return window.__pwned === undefined"), "a payload ran"
+    assert wd.js("return document.querySelectorAll('[data-testid=log-list] img, [data-testid=detail] img, [data-testid=log-list] a[href], [data-testid=detail] a[href]').length") == 0
+    wd.screenshot("xss-as-text")
+
+
+@test
+def errors_are_shown_in_plain_words_and_the_app_stays_usable(ctx):
+    wd = ctx.launch()
+    missing = os.path.join(ctx.tmp, "no-such-file.jsonl")
+    ingest_typed_path(wd, missing)
+    banner = wait("an error in place", lambda: [wd.text(e) for e in wd.find_all("[data-testid=error-banner]") if wd.text(e)])
+    text = " ".join(banner)
+    assert "no-such-file.jsonl" in text, text
+    assert "{" not in text and "\"type\"" not in text, f"raw JSON shown: {text}"
+    wd.screenshot("error-in-place")
+    # Still usable: the demo opens.
+    wd.click(wd.find_all("[data-testid=nav-logs]")[0])
+    demo = wait("the open-demo button", lambda: wd.find_all("[data-testid=open-demo]"))
+    wd.click(demo[0])
+    wait("the demo badge", lambda: wd.find_all("[data-testid=demo-badge]"), timeout=60)
+    wait("demo rows", lambda: (row_count(wd) or 0) > 300)
+    wd.screenshot("demo")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--app", required=True)
+    ap.add_argument("--cli", required=True)
+    ap.add_argument("--driver", required=True)
+    ap.add_argument("-k", default="")
+    opts = ap.parse_args()
+    passed = failed = 0
+    for t in TESTS:
+        if opts.k and opts.k not in t.__name__:
+            continue
+        ctx = Ctx(opts)
+        start = time.time()
+        try:
+            t(ctx)
+            passed += 1
+            print(f"test gui::{t.__name__} ... ok ({time.time() - start:.1f}s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"test gui::{t.__name__} ... FAILED", flush=True)
+            traceback.print_exc()
+            try:
+                if ctx.wd and ctx.wd.session:
+                    print("  screenshot:", ctx.wd.screenshot("FAILED-" + t.__name__))
+            except Exception:
+                pass
+            log = os.path.join(ctx.tmp, "tauri-driver.log")
+            if os.path.exists(log):
+                print("  tauri-driver log (tail):")
+                print("".join(open(log).readlines()[-30:]))
+        finally:
+            ctx.close()
+    print(f"gui: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+// The app as a whole: which view is showing, the feature states, and how they are wired
+// together (an ingest refreshes the workspace, the sources and the list; switching workspace
+// reloads everything). Listeners for the native menu, drag and drop and startup paths live
+// here so every way of opening files ends in the same `IngestState.start`.
+
+import { app as appApi, desktop, describeUnknown, type Unlisten } from "./api";
+import { IngestState } from "./features/ingest/ingest.svelte";
+import { LogsState } from "./features/logs/logs.svelte";
+import { WorkspaceState } from "./features/shell/workspace.svelte";
+import { SourcesState } from "./features/sources/sources.svelte";
+import { loadSettings, saveSettings, type Settings, type View } from "./lib/settings";
+
+export class AppState {
+  view = $state<View>("logs");
+  keymapOpen = $state(false);
+  /** A failure that belongs to no one area (a dialog that would not open, an uncaught error). */
+  globalError = $state<string | null>(null);
+  /** Files are being dragged over the window. */
+  dropHover = $state(false);
+
+  readonly workspace = new WorkspaceState();
+  readonly sources = new SourcesState();
+  readonly logs = new LogsState();
+  readonly ingest = new IngestState(() => this.afterIngest());
+
+  /** Restores remembered settings, loads the workspace, starts listening; returns a cleanup. */
+  async start(): Promise<Unlisten> {
+    const s = loadSettings();
+    this.view = s.view;
+    this.logs.restore(s);
+    this.logs.apply();
+    void this.workspace.load();
+    void this.sources.load();
+
+    const unlisteners: Unlisten[] = [];
+    const listen = async (what: string, attach: () => Promise<Unlisten>) => {
+      try {
+        unlisteners.push(await attach());
+      } catch (e) {
+        console.warn(`Sightline: cannot listen for ${what}:`, e);
+      }
+    };
+    await Promise.all([
+      listen("menu actions", () => appApi.onMenuAction((a) => this.onMenuAction(a))),
+      listen("dropped files", () =>
+        desktop.onDragDrop((e) => {
+          if (e.type === "hover") this.dropHover = true;
+          else if (e.type === "leave") this.dropHover = false;
+          else {
+            this.dropHover = false;
+            void this.ingest.start(e.paths);
+          }
+        }),
+      ),
+    ]);
+
+    try {
+      const paths = await appApi.startupPaths();
+      if (paths.length > 0) void this.ingest.start(paths);
+    } catch (e) {
+      this.globalError = describeUnknown(e);
+    }
+    return () => unlisteners.forEach((u) => u());
+  }
+
+  settings(): Settings {
+    return {
+      view: this.view,
+      level: this.logs.level,
+      search: this.logs.search,
+      since: this.logs.since,
+      until: this.logs.until,
+      source: this.logs.source,
+    };
+  }
+
+  save(): void {
+    saveSettings(this.settings());
+  }
+
+  private onMenuAction(action: "open_files" | "open_folder" | "show_logs" | "show_sources" | "show_keys"): void {
+    switch (action) {
+      case "open_files":
+        void this.openFiles();
+        break;
+      case "open_folder":
+        void this.openFolder();
+        break;
+      case "show_logs":
+        this.view = "logs";
+        break;
+      case "show_sources":
+        this.view = "sources";
+        break;
+      case "show_keys":
+        this.keymapOpen = !this.keymapOpen;
+        break;
+    }
+  }
+
+  async openFiles(): Promise<void> {
+    await this.pickAndIngest(() => desktop.pickFiles());
+  }
+
+  async openFolder(): Promise<void> {
+    await this.pickAndIngest(() => desktop.pickFolder());
+  }
+
+  private async pickAndIngest(pick: () => Promise<string[]>): Promise<void> {
+    if (this.ingest.running) return;
+    try {
+      const paths = await pick();
+      await this.ingest.start(paths);
+    } catch (e) {
+      this.globalError = `The file dialog could not open: ${describeUnknown(e)}`;
+    }
+  }
+
+  private afterIngest(): void {
+    void this.workspace.load();
+    void this.sources.load();
+    this.logs.reload();
+  }
+
+  /** Switches to the demo workspace or back to the user's, then reloads everything. */
+  async switchWorkspace(which: "demo" | "default"): Promise<void> {
+    if (this.ingest.running) return;
+    if (!(await this.workspace.switchTo(which))) return;
+    this.ingest.report = null;
+    this.ingest.dismiss();
+    this.sources.select(null);
+    this.logs.resetDetail();
+    this.logs.closeDetail();
+    // A source filter from the other workspace would match nothing here.
+    this.logs.source = "";
+    this.logs.apply();
+    void this.sources.load();
+  }
+
+  showSourceRecords(path: string): void {
+    this.logs.setSource(path);
+    this.view = "logs";
+  }
+}
