@@ -41,7 +41,11 @@ impl Cmd {
             print_human(&mut out, &report)?;
         }
         for e in &report.errors {
-            eprintln!("sightline: {}", e.error);
+            if e.path.is_empty() {
+                eprintln!("sightline: {}", e.error);
+            } else {
+                eprintln!("sightline: {}: {}", e.path, e.error);
+            }
         }
         Ok(if report.has_errors() {
             ExitCode::from(super::EXIT_INPUT)

@@ -313,18 +313,29 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
     report
 }
 
+/// Records a path error: `path` says where, `error` says what (without repeating the path).
 fn push_error(report: &mut IngestReport, e: &Error, line: Option<u64>) {
-    let path = match e {
-        Error::NotFound { path } | Error::Unreadable { path, .. } | Error::NotJson { path, .. } => {
-            path.display().to_string()
+    let (path, error) = match e {
+        Error::NotFound { path } => (
+            path.display().to_string(),
+            "no such file or directory".to_owned(),
+        ),
+        Error::Unreadable { path, source } => {
+            (path.display().to_string(), format!("cannot read: {source}"))
         }
-        _ => String::new(),
+        Error::NotJson {
+            path,
+            first_bad_line,
+        } => (
+            path.display().to_string(),
+            match first_bad_line {
+                Some(l) => format!("no JSON found (line {l} is not JSON)"),
+                None => "no JSON found".to_owned(),
+            },
+        ),
+        other => (String::new(), other.to_string()),
     };
-    report.errors.push(PathError {
-        path,
-        line,
-        error: e.to_string(),
-    });
+    report.errors.push(PathError { path, line, error });
 }
 
 /// Collects the regular files below `dir`, sorted, following symlinks but not loops.
