@@ -151,7 +151,7 @@ def main():
         for _ in range(opts.rounds):
             level_ms.append(timed_change(wd, "level", "error+"))
             level_ms.append(timed_change(wd, "level", "all"))
-        for w in [opts.word, "timed out", "rate limited"][: max(1, opts.rounds)]:
+        for w in [opts.word, "timed out", "tool call"][: max(1, opts.rounds)]:
             search_ms.append(timed_change(wd, "search", w))
             timed_change(wd, "search", "")
         frames = scroll_frames(wd)[1:]
@@ -166,6 +166,7 @@ def main():
                      "%.0f ms" % statistics.median(search_ms), "< 200 ms"))
         rows.append(("scroll frame time p50 / p95 / max (%d frames, 90 px per frame, Xvfb software rendering)" % len(frames),
                      "%.1f / %.1f / %.1f ms" % (pct(frames, 50), pct(frames, 95), max(frames)), "16.7 ms = 60 fps"))
+        print("rss by process (KB):", rss, file=sys.stderr)
         app_only = rss.get("sightline-app", 0)
         total = sum(rss.values())
         rows.append(("idle RSS: sightline-app process / with its WebKit processes",

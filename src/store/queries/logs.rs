@@ -30,6 +30,20 @@ pub struct LogQuery {
     pub descending: bool,
 }
 
+impl LogQuery {
+    /// The same query with its levels deduplicated, and no level filter at all when every
+    /// level is asked for (so the cheaper plans without a level condition apply).
+    pub fn normalized(&self) -> LogQuery {
+        let mut q = self.clone();
+        q.levels.sort();
+        q.levels.dedup();
+        if q.levels.len() == Level::ALL.len() {
+            q.levels.clear();
+        }
+        q
+    }
+}
+
 /// One record as listed.
 #[derive(Debug, Clone, Serialize)]
 pub struct LogRow {
@@ -150,6 +164,7 @@ fn params_of(args: &[Box<dyn ToSql>]) -> Vec<&dyn ToSql> {
 }
 
 pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
+    let q = &q.normalized();
     let (filter, mut args) = filter_sql(q);
     let mut sql = format!(
         "SELECT {ROW_COLS} FROM logs l JOIN sources s ON s.id = l.source_id
@@ -172,11 +187,21 @@ pub fn list(conn: &Connection, q: &LogQuery) -> Result<Vec<LogRow>> {
 /// How many records match (ignores `limit`). Level-only and unfiltered counts come from the
 /// per-batch counters and cost nothing, whatever the workspace size.
 pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
+    let q = &q.normalized();
     let only_levels = q.search.is_none()
         && q.since.is_none()
         && q.until.is_none()
         && q.trace_id.is_none()
         && q.sources.is_empty();
+    let only_search = q.search.is_some()
+        && q.levels.is_empty()
+        && q.since.is_none()
+        && q.until.is_none()
+        && q.trace_id.is_none()
+        && q.sources.is_empty();
+    if only_search {
+        return fts_matches(conn, q.search.as_deref().unwrap_or_default());
+    }
     let n: i64 = if only_levels {
         let mut sql = String::from("SELECT COALESCE(SUM(count), 0) FROM record_counts WHERE 1 = 1");
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -197,12 +222,49 @@ pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
     Ok(n.max(0) as u64)
 }
 
+/// How many records the full-text part of a query matches, from the FTS index alone.
+fn fts_matches(conn: &Connection, text: &str) -> Result<u64> {
+    let Some(fq) = fts_query(text) else {
+        return Ok(0);
+    };
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH ?1",
+        [fq],
+        |r| r.get(0),
+    )?;
+    Ok(n.max(0) as u64)
+}
+
+/// Below this many full-text matches, a search page is found from the matches (each looked
+/// up for its time, then sorted); above it, by walking the time index and keeping the
+/// matches, which stops as soon as the page is full. Measured on 10M records: 188k matches
+/// took 8.7 s the first way and 20 ms the second; no match at all costs the walk 0.4 s.
+const SPARSE_MATCHES: u64 = 5_000;
+
 /// One page of matching records in time order, from position `offset`. The page's ids are
-/// found on the covering index first, so only `limit` rows are read in full.
+/// found on a covering index first, so only `limit` rows are read in full.
 pub fn page(conn: &Connection, q: &LogQuery, offset: u64, limit: u64) -> Result<Vec<LogRow>> {
+    let q = &q.normalized();
+    // A dense search with no level filter walks the time index in order (see SPARSE_MATCHES);
+    // with a level filter the (level, ts) index is the better walk and the planner finds it.
+    let walk_time_index = match &q.search {
+        Some(text) if q.levels.is_empty() => {
+            let m = fts_matches(conn, text)?;
+            if m == 0 {
+                return Ok(Vec::new());
+            }
+            m > SPARSE_MATCHES
+        }
+        _ => false,
+    };
+    let index = if walk_time_index {
+        " INDEXED BY logs_ts"
+    } else {
+        ""
+    };
     let (filter, mut args) = filter_sql(q);
     let sql = format!(
-        "SELECT {ROW_COLS} FROM (SELECT l.id FROM logs l WHERE 1 = 1{filter}
+        "SELECT {ROW_COLS} FROM (SELECT l.id FROM logs l{index} WHERE 1 = 1{filter}
              ORDER BY l.ts, l.id LIMIT ? OFFSET ?) p
          JOIN logs l ON l.id = p.id JOIN sources s ON s.id = l.source_id
          LEFT JOIN traces t ON t.id = l.trace_ref ORDER BY l.ts, l.id"
@@ -234,6 +296,7 @@ pub fn next_at_level(
     min_level: Level,
     forward: bool,
 ) -> Result<Option<u64>> {
+    let q = &q.normalized();
     let Some(cur) = page(conn, q, from, 1)?.into_iter().next() else {
         return Ok(None);
     };
