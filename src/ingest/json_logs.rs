@@ -264,6 +264,20 @@ fn is_flat(f: Format) -> bool {
     !matches!(f, Format::Loguru | Format::Clef | Format::OtlpLogs)
 }
 
+/// The record's time with its flags, or the fallback time flagged as missing.
+fn resolve_time(t: Option<ParsedTime>, cx: &Context, fl: &mut u32) -> i64 {
+    match t {
+        Some(t) => {
+            *fl |= t.flags;
+            t.ns
+        }
+        None => {
+            *fl |= flags::TIME_MISSING;
+            cx.fallback_ts
+        }
+    }
+}
+
 fn time_from_raw(v: &RawValue, year_hint: i64) -> Option<ParsedTime> {
     match kind(v) {
         Kind::Number => parse_epoch_number(v.get()),
@@ -359,17 +373,11 @@ fn map_flat(o: &Obj<'_>, cx: &Context, format: Format, strong: bool) -> Mapped {
 
     // Time: the first candidate that parses. One that is present but unparseable
     // ("fake time") stays in attrs.
-    let ts = match find(o, TIME_KEYS, |v| time_from_raw(v, cx.year_hint)) {
-        Some(found) => {
-            removed.push(found.path);
-            fl |= found.value.flags;
-            found.value.ns
-        }
-        None => {
-            fl |= flags::TIME_MISSING;
-            cx.fallback_ts
-        }
-    };
+    let found = find(o, TIME_KEYS, |v| time_from_raw(v, cx.year_hint)).map(|f| {
+        removed.push(f.path);
+        f.value
+    });
+    let ts = resolve_time(found, cx, &mut fl);
 
     let scale = match format {
         Format::Loguru | Format::LoguruSink | Format::PythonJsonLogger | Format::Structlog => {
@@ -447,17 +455,10 @@ fn map_loguru(o: &Obj<'_>, cx: &Context) -> Option<Mapped> {
                 .or_else(|| t.get("repr").and_then(|v| time_from_raw(v, cx.year_hint)))
         })
         .or_else(|| rec.get("time").and_then(|v| time_from_raw(v, cx.year_hint)));
-    let ts = match ts {
-        Some(t) => {
-            removed_in_record.push(FieldPath::Top("time"));
-            fl |= t.flags;
-            t.ns
-        }
-        None => {
-            fl |= flags::TIME_MISSING;
-            cx.fallback_ts
-        }
-    };
+    if ts.is_some() {
+        removed_in_record.push(FieldPath::Top("time"));
+    }
+    let ts = resolve_time(ts, cx, &mut fl);
     let level = rec
         .get("level")
         .and_then(|lv| match Obj::from_raw(lv) {
@@ -530,17 +531,11 @@ fn map_loguru(o: &Obj<'_>, cx: &Context) -> Option<Mapped> {
 fn map_clef(o: &Obj<'_>, cx: &Context) -> Mapped {
     let mut removed = Vec::new();
     let mut fl = 0u32;
-    let ts = match o.get("@t").and_then(|v| time_from_raw(v, cx.year_hint)) {
-        Some(t) => {
-            removed.push(FieldPath::Top("@t"));
-            fl |= t.flags;
-            t.ns
-        }
-        None => {
-            fl |= flags::TIME_MISSING;
-            cx.fallback_ts
-        }
-    };
+    let t = o.get("@t").and_then(|v| time_from_raw(v, cx.year_hint));
+    if t.is_some() {
+        removed.push(FieldPath::Top("@t"));
+    }
+    let ts = resolve_time(t, cx, &mut fl);
     let level = o
         .get("@l")
         .and_then(|v| level_from_raw(v, LevelScale::Bunyan))
