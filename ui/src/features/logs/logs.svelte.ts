@@ -133,9 +133,20 @@ export class LogsState {
     this.apply();
   }
 
+  /** Leading and trailing debounce: the first change after a pause (a key, a paste) is
+   *  searched at once; changes that follow within the debounce are searched when typing
+   *  pauses. Responses to stale searches are dropped by the request sequence. */
   setSearch(text: string): void {
     this.search = text;
-    this.debounce("search", SEARCH_DEBOUNCE_MS);
+    if (this.searchTimer === null) {
+      this.applyIfChanged();
+      this.searchTimer = setTimeout(() => {
+        this.searchTimer = null;
+        this.applyIfChanged();
+      }, SEARCH_DEBOUNCE_MS);
+    } else {
+      this.debounce("search", SEARCH_DEBOUNCE_MS);
+    }
   }
 
   setSince(text: string, now = false): void {
