@@ -241,6 +241,7 @@ export class LogsState {
       .finally(() => {
         if (gen === this.generation) this.counting = false;
       });
+    this.scheduleFetch();
   }
 
   // ---- pages ------------------------------------------------------------------------
@@ -266,9 +267,17 @@ export class LogsState {
 
   private fetchVisible(): void {
     const gen = this.generation;
-    if (!this.counted) return;
-    const { first, last } = visibleRange(this.offset, this.geometry, OVERSCAN);
-    const pages = this.cache.pagesFor(first, last);
+    // Until the count is in, only the first page is fetched (in parallel with the count,
+    // which can be the slower of the two): its rows paint as soon as they arrive.
+    let pages: number[];
+    if (this.counted) {
+      const { first, last } = visibleRange(this.offset, this.geometry, OVERSCAN);
+      pages = this.cache.pagesFor(first, last);
+    } else if (this.offset === 0) {
+      pages = [0];
+    } else {
+      return;
+    }
     this.cache.touch(pages);
     const filter = this.filter;
     for (const page of pages) {
@@ -280,6 +289,8 @@ export class LogsState {
         .then((rows) => {
           if (gen !== this.generation) return;
           this.cache.set(page, rows);
+          // Before the count arrives, the first page stands in for the total.
+          if (!this.counted && page === 0) this.total = rows.length;
           this.version++;
         })
         .catch((e: unknown) => {
