@@ -152,7 +152,9 @@ def main():
             level_ms.append(timed_change(wd, "level", "error+"))
             level_ms.append(timed_change(wd, "level", "all"))
         for w in [opts.word, "timed out", "tool call"][: max(1, opts.rounds)]:
+            time.sleep(0.5)  # a pause before typing, as a person makes
             search_ms.append(timed_change(wd, "search", w))
+            time.sleep(0.5)
             timed_change(wd, "search", "")
         frames = scroll_frames(wd)[1:]
         time.sleep(3)
@@ -162,7 +164,7 @@ def main():
         rows.append((f"cold start to first painted rows, {n}-record workspace", "%.2f s" % big_start, "-"))
         rows.append((f"level filter change to first page painted, {n} records (median of {len(level_ms)})",
                      "%.0f ms" % statistics.median(level_ms), "< 200 ms"))
-        rows.append((f"search typed to first page painted, incl. 150 ms debounce (median of {len(search_ms)}: {search_ms})",
+        rows.append((f"search typed after a pause to first page painted (median of {len(search_ms)}: " + ", ".join("%.0f" % x for x in search_ms) + " ms)",
                      "%.0f ms" % statistics.median(search_ms), "< 200 ms"))
         rows.append(("scroll frame time p50 / p95 / max (%d frames, 90 px per frame, Xvfb software rendering)" % len(frames),
                      "%.1f / %.1f / %.1f ms" % (pct(frames, 50), pct(frames, 95), max(frames)), "16.7 ms = 60 fps"))

@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Xvfb + WebKitWebDriver (GUI tests), imagemagick (screenshots).
 APT_PACKAGES="pkg-config libssl-dev build-essential sqlite3 python3 curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
-  xvfb xauth webkit2gtk-driver dbus-x11"
+  xvfb xauth webkit2gtk-driver dbus-x11 imagemagick"
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

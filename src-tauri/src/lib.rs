@@ -135,6 +135,34 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
         })
 }
 
+/// Picks WebKitGTK's rendering mode before anything starts.
+///
+/// Without a GPU render node, WebKitGTK's accelerated compositing falls back to software GL,
+/// which measured at ~31 ms per frame while scrolling the log list (and ~60 MB more memory);
+/// its non-composited mode draws the same list in ~15 ms (BENCHMARKS.md). So when the machine
+/// has no `/dev/dri/renderD*` and the user has not chosen, compositing is turned off.
+/// `SIGHTLINE_GPU=1` keeps it on regardless.
+pub fn configure_webkit_env() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(VAR).is_some() || std::env::var_os("SIGHTLINE_GPU").is_some() {
+        return;
+    }
+    let has_render_node = std::fs::read_dir("/dev/dri")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+        })
+        .unwrap_or(false);
+    if !has_render_node {
+        // SAFETY: called first thing in `main`, before any other thread exists, so nothing
+        // can read the environment concurrently (the reason `set_var` is unsafe).
+        #[allow(unsafe_code, clippy::disallowed_methods)]
+        unsafe {
+            std::env::set_var(VAR, "1");
+        }
+    }
+}
+
 /// The desktop app's entry point.
 pub fn run() {
     let db = default_db();

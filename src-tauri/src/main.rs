@@ -1,3 +1,4 @@
 fn main() {
+    sightline_app::configure_webkit_env();
     sightline_app::run()
 }

@@ -4,7 +4,7 @@
 //! Full-text search goes through the FTS5 index: the user's words are each quoted as an FTS
 //! phrase, so punctuation in a search (`rate-limit`, `"`, `*`) is text, never query syntax.
 
-use rusqlite::{Connection, ToSql};
+use rusqlite::{Connection, ToSql, params};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -200,7 +200,7 @@ pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
         && q.trace_id.is_none()
         && q.sources.is_empty();
     if only_search {
-        return fts_matches(conn, q.search.as_deref().unwrap_or_default());
+        return fts_matches(conn, q.search.as_deref().unwrap_or_default(), None);
     }
     let n: i64 = if only_levels {
         let mut sql = String::from("SELECT COALESCE(SUM(count), 0) FROM record_counts WHERE 1 = 1");
@@ -222,49 +222,96 @@ pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
     Ok(n.max(0) as u64)
 }
 
-/// How many records the full-text part of a query matches, from the FTS index alone.
-fn fts_matches(conn: &Connection, text: &str) -> Result<u64> {
+/// How many records the full-text part of a query matches, from the FTS index alone,
+/// counting no further than `cap`.
+fn fts_matches(conn: &Connection, text: &str, cap: Option<u64>) -> Result<u64> {
     let Some(fq) = fts_query(text) else {
         return Ok(0);
     };
+    let cap = cap.map_or(-1, |c| i64::try_from(c).unwrap_or(i64::MAX));
     let n: i64 = conn.query_row(
-        "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH ?1",
-        [fq],
+        "SELECT count(*) FROM (SELECT rowid FROM logs_fts WHERE logs_fts MATCH ?1 LIMIT ?2)",
+        params![fq, cap],
         |r| r.get(0),
     )?;
     Ok(n.max(0) as u64)
 }
 
-/// Below this many full-text matches, a search page is found from the matches (each looked
-/// up for its time, then sorted); above it, by walking the time index and keeping the
-/// matches, which stops as soon as the page is full. Measured on 10M records: 188k matches
-/// took 8.7 s the first way and 20 ms the second; no match at all costs the walk 0.4 s.
+/// How a page of a search is found. Measured on 10M records (BENCHMARKS.md):
+/// - `FromMatches`: few matches; each is looked up for its time, then sorted.
+/// - `WalkWithSet`: the time index is walked and each entry checked against the set of
+///   matches, stopping when the page is full (188k matches of "failed": 20 ms, where
+///   looking up every match took 8.7 s).
+/// - `WalkWithProbe`: as dense as one record in ten or more; building the match set would
+///   dominate (3.9M matches: 0.55 s), so each walked entry asks the FTS index about its own
+///   rowid instead (20 ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPlan {
+    FromMatches,
+    WalkWithSet,
+    WalkWithProbe,
+}
+
+/// Below this many matches, a search page starts from the matches.
 const SPARSE_MATCHES: u64 = 5_000;
+
+fn search_plan(conn: &Connection, text: &str) -> Result<Option<SearchPlan>> {
+    let total: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(count), 0) FROM record_counts",
+        [],
+        |r| r.get(0),
+    )?;
+    let dense = (total.max(0) as u64 / 10).max(SPARSE_MATCHES + 1);
+    let m = fts_matches(conn, text, Some(dense))?;
+    Ok(match m {
+        0 => None,
+        m if m <= SPARSE_MATCHES => Some(SearchPlan::FromMatches),
+        m if m >= dense => Some(SearchPlan::WalkWithProbe),
+        _ => Some(SearchPlan::WalkWithSet),
+    })
+}
 
 /// One page of matching records in time order, from position `offset`. The page's ids are
 /// found on a covering index first, so only `limit` rows are read in full.
 pub fn page(conn: &Connection, q: &LogQuery, offset: u64, limit: u64) -> Result<Vec<LogRow>> {
     let q = &q.normalized();
-    // A dense search with no level filter walks the time index in order (see SPARSE_MATCHES);
-    // with a level filter the (level, ts) index is the better walk and the planner finds it.
-    let walk_time_index = match &q.search {
-        Some(text) if q.levels.is_empty() => {
-            let m = fts_matches(conn, text)?;
-            if m == 0 {
-                return Ok(Vec::new());
-            }
-            m > SPARSE_MATCHES
-        }
-        _ => false,
+    // A search with no level filter picks its plan (see SearchPlan); with a level filter the
+    // (level, ts) index is the walk and the planner finds it.
+    let plan = match &q.search {
+        Some(text) if q.levels.is_empty() => match search_plan(conn, text)? {
+            None => return Ok(Vec::new()),
+            Some(p) => p,
+        },
+        _ => SearchPlan::FromMatches,
     };
-    let index = if walk_time_index {
-        " INDEXED BY logs_ts"
-    } else {
+    let index = if plan == SearchPlan::FromMatches {
         ""
+    } else {
+        " INDEXED BY logs_ts"
+    };
+    // The probe plan asks the FTS index per walked row, so the search leaves the filter.
+    let probe_text = match plan {
+        SearchPlan::WalkWithProbe => q.search.as_deref().and_then(fts_query),
+        _ => None,
+    };
+    let q = &LogQuery {
+        search: if probe_text.is_some() {
+            None
+        } else {
+            q.search.clone()
+        },
+        ..q.clone()
     };
     let (filter, mut args) = filter_sql(q);
+    let probe = match probe_text {
+        Some(fq) => {
+            args.push(Box::new(fq));
+            " AND EXISTS (SELECT 1 FROM logs_fts f WHERE f.logs_fts MATCH ? AND f.rowid = l.id)"
+        }
+        None => "",
+    };
     let sql = format!(
-        "SELECT {ROW_COLS} FROM (SELECT l.id FROM logs l{index} WHERE 1 = 1{filter}
+        "SELECT {ROW_COLS} FROM (SELECT l.id FROM logs l{index} WHERE 1 = 1{filter}{probe}
              ORDER BY l.ts, l.id LIMIT ? OFFSET ?) p
          JOIN logs l ON l.id = p.id JOIN sources s ON s.id = l.source_id
          LEFT JOIN traces t ON t.id = l.trace_ref ORDER BY l.ts, l.id"
