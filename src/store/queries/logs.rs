@@ -255,20 +255,44 @@ enum SearchPlan {
 /// Below this many matches, a search page starts from the matches.
 const SPARSE_MATCHES: u64 = 5_000;
 
+/// Records sampled (by rowid, from the oldest) to tell a dense search from a medium one.
+const DENSITY_SAMPLE: i64 = 200_000;
+
 fn search_plan(conn: &Connection, text: &str) -> Result<Option<SearchPlan>> {
-    let total: i64 = conn.query_row(
-        "SELECT COALESCE(SUM(count), 0) FROM record_counts",
+    // Exact, but never counting past the sparse limit: cheap whatever the match count.
+    let m = fts_matches(conn, text, Some(SPARSE_MATCHES + 1))?;
+    if m == 0 {
+        return Ok(None);
+    }
+    if m <= SPARSE_MATCHES {
+        return Ok(Some(SearchPlan::FromMatches));
+    }
+    // Density from a sample of rowids: counting all of millions of matches (0.2 s) would
+    // cost more than the page itself. A wrong guess only costs speed, never correctness.
+    let Some(fq) = fts_query(text) else {
+        return Ok(None);
+    };
+    // One subquery each (see stats.rs): both in one select scan the table.
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT (SELECT min(id) FROM logs), (SELECT max(id) FROM logs)",
         [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(None);
+    };
+    let end = hi.min(lo.saturating_add(DENSITY_SAMPLE - 1));
+    let in_sample: i64 = conn.query_row(
+        "SELECT count(*) FROM logs_fts WHERE logs_fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3",
+        params![fq, lo, end],
         |r| r.get(0),
     )?;
-    let dense = (total.max(0) as u64 / 10).max(SPARSE_MATCHES + 1);
-    let m = fts_matches(conn, text, Some(dense))?;
-    Ok(match m {
-        0 => None,
-        m if m <= SPARSE_MATCHES => Some(SearchPlan::FromMatches),
-        m if m >= dense => Some(SearchPlan::WalkWithProbe),
-        _ => Some(SearchPlan::WalkWithSet),
-    })
+    let sample = (end - lo + 1).max(1);
+    Ok(Some(if in_sample * 10 >= sample {
+        SearchPlan::WalkWithProbe
+    } else {
+        SearchPlan::WalkWithSet
+    }))
 }
 
 /// One page of matching records in time order, from position `offset`. The page's ids are

@@ -53,10 +53,13 @@ pub fn stats(conn: &Connection) -> Result<Stats> {
         s.skipped += n;
         s.skipped_by_reason.insert(r.get(0)?, n);
     }
-    let (first, last): (Option<i64>, Option<i64>) =
-        conn.query_row("SELECT min(ts), max(ts) FROM logs", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    // One subquery each: SQLite answers a lone min() or max() from the index edge, but scans
+    // the whole table when both share a select (0.75 s on 10M records).
+    let (first, last): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT (SELECT min(ts) FROM logs), (SELECT max(ts) FROM logs)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     s.first = first.map(crate::model::format_rfc3339_nanos);
     s.last = last.map(crate::model::format_rfc3339_nanos);
     Ok(s)

@@ -97,7 +97,8 @@ export class LogsState {
     // The first row shown whole, so its date is never cut off at the top edge.
     const top = Math.min(Math.ceil(this.offset / ROW_HEIGHT), this.total - 1);
     const out: VisibleRow[] = [];
-    if (!this.counted) return out;
+    // Before the count is in, the first page (fetched alongside it) is shown on its own.
+    if (!this.counted && !this.cache.has(0)) return out;
     for (let i = first; i <= last; i++) {
       const row = this.cache.row(i);
       const above = i > 0 ? this.cache.row(i - 1) : undefined;
