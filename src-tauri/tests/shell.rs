@@ -119,3 +119,22 @@ fn bindings_are_current() {
         "ui/src/bindings.ts differs from what src-tauri generates: run `make bindings`"
     );
 }
+
+#[test]
+fn a_locked_workspace_is_reported_and_the_app_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another program holds the workspace with an exclusive lock (rollback-journal mode, so
+    // the app cannot even switch it to WAL).
+    let holder = rusqlite::Connection::open(dir.path().join("ws.db")).unwrap();
+    holder
+        .execute_batch("PRAGMA journal_mode = DELETE; BEGIN EXCLUSIVE; CREATE TABLE other (x);")
+        .unwrap();
+    let w = app(dir.path(), vec![]);
+    let err = call(&w, "workspace_info", json!({})).unwrap_err();
+    assert_eq!(err["type"], "WorkspaceLocked", "{err}");
+    assert!(err["data"]["path"].as_str().unwrap().ends_with("ws.db"));
+    // Still usable: the demo opens.
+    let demo = call(&w, "workspace_open_demo", json!({})).unwrap();
+    assert_eq!(demo["is_demo"], true);
+    drop(holder);
+}
