@@ -123,6 +123,24 @@ impl Format {
     }
 }
 
+/// A file's format from its records per dialect: the dominant dialect when it has at least
+/// 80% of the records, else `mixed`; `None` without records. The ingest report and the
+/// sources list both say it this way.
+pub fn file_format(counts: impl IntoIterator<Item = (Format, u64)>) -> Option<String> {
+    let mut total = 0u64;
+    let mut per: std::collections::BTreeMap<Format, u64> = Default::default();
+    for (f, n) in counts {
+        total += n;
+        *per.entry(f).or_default() += n;
+    }
+    let (f, n) = per.iter().max_by_key(|(_, n)| **n)?;
+    Some(if *n * 5 >= total * 4 {
+        f.as_str().to_owned()
+    } else {
+        "mixed".to_owned()
+    })
+}
+
 /// How much of a record's time is known. Stored as bit flags in `logs.flags`.
 pub mod flags {
     /// The time had no UTC offset; it was taken as UTC.

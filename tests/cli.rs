@@ -209,18 +209,19 @@ fn file_without_json_exits_2_naming_path_and_line() {
     assert!(e.contains("plain.log") && e.contains("line 1"), "{e}");
 }
 
+/// A path that exists but cannot be read, even by root: a Unix socket (open() fails).
 #[test]
 fn unreadable_file_exits_2() {
     let d = Dir::new();
-    let f = d.write("secret.jsonl", SAMPLE);
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o000)).unwrap();
-    if std::fs::read(&f).is_ok() {
-        return; // root reads anything; the permission cannot be tested here
-    }
-    let out = d.cli(&["ingest", f.to_str().unwrap()]);
+    let sock = d.path("agent.sock.jsonl");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let out = d.cli(&["ingest", sock.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("secret.jsonl"));
+    let e = stderr(&out);
+    assert!(
+        e.contains("agent.sock.jsonl") && e.contains("cannot read"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -132,6 +132,15 @@ fn sources_list_has_counts_and_skips() {
     assert_eq!(skips.len() as u64, tools.skipped);
     assert!(skips.iter().all(|s| s.reason == "non_json"));
     let gz = list.iter().find(|s| s.path.ends_with(".gz")).unwrap();
+    // Said as the ingest report says it.
+    let mixed = Dir::new();
+    let f = mixed.path("mixed.jsonl");
+    crate::util::agentgen(&["logs", "--style", "mixed", "--runs", "40"], &f);
+    let report_format = mixed.ingest(&[f]).files[0].format.clone();
+    let ms = Store::open_read_only(&mixed.db()).unwrap();
+    let listed = sources::list(&ms.reader().unwrap()).unwrap();
+    assert_eq!(report_format.as_deref(), Some("mixed"));
+    assert_eq!(listed[0].format, report_format);
     assert_eq!(gz.compression.as_deref(), Some("gzip"));
     assert_eq!(gz.format.as_deref(), Some("pino"));
 }

@@ -917,9 +917,7 @@ fn ingest_file_inner(
         .iter()
         .map(|(f, n)| (f.as_str().to_owned(), *n))
         .collect();
-    if run.report.error.is_some() && run.report.status == FileStatus::Ingested {
-        // Partial read: keep what was read; the error is in the report.
-    }
+    // A read error part-way (a corrupt .gz) keeps what was read; the error is in the report.
     Ok(run.report)
 }
 
@@ -963,16 +961,8 @@ fn dominant_of(counts: &BTreeMap<Format, u64>) -> Option<Format> {
     counts.iter().max_by_key(|(_, n)| **n).map(|(f, _)| *f)
 }
 
-/// A file's format: the dominant dialect when it has at least 80% of the records, else
-/// `mixed`.
 fn file_format(counts: &BTreeMap<Format, u64>) -> Option<String> {
-    let total: u64 = counts.values().sum();
-    let (f, n) = counts.iter().max_by_key(|(_, n)| **n)?;
-    Some(if *n * 5 >= total * 4 {
-        f.as_str().to_owned()
-    } else {
-        "mixed".to_owned()
-    })
+    crate::model::file_format(counts.iter().map(|(f, n)| (*f, *n)))
 }
 
 /// Reads a record's source text back from its file (decompressing a .gz up to it), at most

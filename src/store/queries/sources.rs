@@ -115,6 +115,27 @@ pub fn list(conn: &Connection) -> Result<Vec<SourceInfo>> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // The format as the ingest report says it (`mixed` when no dialect has 80%), from the
+    // records per dialect.
+    let mut per_format: std::collections::HashMap<i64, Vec<(crate::model::Format, u64)>> =
+        Default::default();
+    let mut q = conn.prepare(
+        "SELECT source_id, format, SUM(count) FROM record_counts GROUP BY source_id, format",
+    )?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(f) = crate::model::Format::from_i64(r.get(1)?) {
+            per_format
+                .entry(r.get(0)?)
+                .or_default()
+                .push((f, r.get::<_, i64>(2)?.max(0) as u64));
+        }
+    }
+    for s in &mut out {
+        if let Some(counts) = per_format.remove(&s.id) {
+            s.format = crate::model::file_format(counts).or(s.format.take());
+        }
+    }
     let mut q = conn.prepare(
         "SELECT source_id, reason, count(*) FROM skipped_lines GROUP BY source_id, reason",
     )?;
