@@ -15,6 +15,9 @@ const COMMANDS: &[&str] = &[
     "ingest_cancel",
     "sources_list",
     "sources_skipped",
+    "runs_list",
+    "runs_get",
+    "runs_span",
 ];
 
 fn main() {

@@ -22,7 +22,9 @@ pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod pricing;
 pub mod store;
 pub mod time_arg;
+pub mod traces;
 
 pub use error::{Error, Result};

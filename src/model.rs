@@ -71,10 +71,13 @@ pub enum Format {
     OtelPython = 15,
     AgentEvents = 16,
     DockerJson = 17,
+    OtlpTraces = 18,
+    Langfuse = 19,
+    LangSmith = 20,
 }
 
 impl Format {
-    pub const ALL: [Format; 18] = [
+    pub const ALL: [Format; 21] = [
         Format::Json,
         Format::Zap,
         Format::ZapDevelopment,
@@ -93,6 +96,9 @@ impl Format {
         Format::OtelPython,
         Format::AgentEvents,
         Format::DockerJson,
+        Format::OtlpTraces,
+        Format::Langfuse,
+        Format::LangSmith,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -115,6 +121,9 @@ impl Format {
             Format::OtelPython => "otel-python",
             Format::AgentEvents => "agent-events",
             Format::DockerJson => "docker-json",
+            Format::OtlpTraces => "otlp-traces",
+            Format::Langfuse => "langfuse",
+            Format::LangSmith => "langsmith",
         }
     }
 
@@ -170,6 +179,175 @@ pub struct LogRecord {
     pub span_id: Option<String>,
     pub parent_span_id: Option<String>,
     pub attrs: String,
+}
+
+/// What a span does in an agent run. Stored as its number: never renumber, only append.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    Other = 0,
+    Agent = 1,
+    Llm = 2,
+    Tool = 3,
+    Chain = 4,
+    Retriever = 5,
+}
+
+impl SpanKind {
+    pub const ALL: [SpanKind; 6] = [
+        SpanKind::Other,
+        SpanKind::Agent,
+        SpanKind::Llm,
+        SpanKind::Tool,
+        SpanKind::Chain,
+        SpanKind::Retriever,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Other => "other",
+            SpanKind::Agent => "agent",
+            SpanKind::Llm => "llm",
+            SpanKind::Tool => "tool",
+            SpanKind::Chain => "chain",
+            SpanKind::Retriever => "retriever",
+        }
+    }
+    pub fn from_i64(n: i64) -> SpanKind {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| SpanKind::ALL.get(i).copied())
+            .unwrap_or(SpanKind::Other)
+    }
+}
+
+/// A span's outcome, as OTLP's status code: unset, ok, error.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanStatus {
+    Unset = 0,
+    Ok = 1,
+    Error = 2,
+}
+
+impl SpanStatus {
+    pub fn from_i64(n: i64) -> SpanStatus {
+        match n {
+            1 => SpanStatus::Ok,
+            2 => SpanStatus::Error,
+            _ => SpanStatus::Unset,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanStatus::Unset => "unset",
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error => "error",
+        }
+    }
+}
+
+/// One span, normalized. A span can arrive whole (OTLP, an export) or in fragments (the log
+/// lines of one operation: "started", "completed" with a duration...); fragments of the same
+/// `(trace_id, span_id)` are merged by the writer with [`Span::merge`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    pub kind: SpanKind,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub status: SpanStatus,
+    pub status_message: Option<String>,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cache_read_tokens: Option<i64>,
+    pub cache_write_tokens: Option<i64>,
+    /// USD: as the source states it, else from the price table.
+    pub cost: Option<f64>,
+    pub tool_name: Option<String>,
+    /// The format the span came from.
+    pub format: Format,
+    /// True for a whole span (OTLP, exports); false for a fragment taken from a log line.
+    pub whole: bool,
+    /// Line of the source where the span (or its first fragment) is.
+    pub line: u64,
+    /// JSON object: `attributes`, `resource`, `scope`, `events`, `links` and anything else
+    /// of the source that is not in the fields above.
+    pub attrs: String,
+}
+
+impl Span {
+    /// Folds `other` (a later fragment or a whole span of the same ids) into `self`.
+    ///
+    /// A whole span wins over fragments for its times, name and kind; fragments widen each
+    /// other's time range and fill what is missing; an error anywhere makes the span an error.
+    pub fn merge(&mut self, other: Span) {
+        let take_other = other.whole && !self.whole;
+        if take_other {
+            self.start_ns = other.start_ns;
+            self.end_ns = other.end_ns;
+            self.name = other.name.clone();
+            self.kind = other.kind;
+            self.whole = true;
+            self.format = other.format;
+        } else if !self.whole {
+            self.start_ns = self.start_ns.min(other.start_ns);
+            self.end_ns = self.end_ns.max(other.end_ns);
+            if self.kind == SpanKind::Other && other.kind != SpanKind::Other {
+                self.kind = other.kind;
+                self.name = other.name.clone();
+            }
+        }
+        self.status = self.status.max(other.status);
+        fn fill<T>(a: &mut Option<T>, b: Option<T>) {
+            if a.is_none() {
+                *a = b;
+            }
+        }
+        fill(&mut self.parent_span_id, other.parent_span_id);
+        fill(&mut self.status_message, other.status_message);
+        fill(&mut self.provider, other.provider);
+        fill(&mut self.model, other.model);
+        fill(&mut self.input_tokens, other.input_tokens);
+        fill(&mut self.output_tokens, other.output_tokens);
+        fill(&mut self.cache_read_tokens, other.cache_read_tokens);
+        fill(&mut self.cache_write_tokens, other.cache_write_tokens);
+        fill(&mut self.cost, other.cost);
+        fill(&mut self.tool_name, other.tool_name);
+        self.line = self.line.min(other.line);
+        self.attrs = merge_attrs(&self.attrs, &other.attrs, take_other);
+    }
+}
+
+/// Union of two JSON objects (text); on a shared key the preferred side wins.
+fn merge_attrs(a: &str, b: &str, prefer_b: bool) -> String {
+    use serde_json::{Map, Value};
+    let parse = |s: &str| match serde_json::from_str::<Value>(s) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    let (mut base, over) = if prefer_b {
+        (parse(a), parse(b))
+    } else {
+        (parse(b), parse(a))
+    };
+    if over.is_empty() {
+        return Value::Object(base).to_string();
+    }
+    for (k, v) in over {
+        base.insert(k, v);
+    }
+    Value::Object(base).to_string()
 }
 
 /// Formats Unix nanoseconds as RFC 3339 UTC with nine fraction digits:

@@ -34,6 +34,9 @@ pub fn specta_builder<R: Runtime>() -> Builder<R> {
             commands::ingest::ingest_cancel,
             commands::sources::sources_list,
             commands::sources::sources_skipped,
+            commands::runs::runs_list,
+            commands::runs::runs_get,
+            commands::runs::runs_span,
         ])
         .events(collect_events![MenuAction])
 }

@@ -28,6 +28,9 @@ pub struct Cmd {
     /// Only records of this trace
     #[arg(long, value_name = "ID")]
     trace: Option<String>,
+    /// Only records of this span id (with --trace)
+    #[arg(long, requires = "trace")]
+    span: Option<String>,
     /// Only records from this file (or from files under this folder)
     #[arg(long, value_name = "PATH")]
     source: Vec<PathBuf>,
@@ -91,6 +94,7 @@ impl Cmd {
                 .map(|t| parse_time_arg(t, now))
                 .transpose()?,
             trace_id: self.trace.clone(),
+            span_id: self.span.clone(),
             sources: self
                 .source
                 .iter()

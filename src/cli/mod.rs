@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod logs;
+mod runs;
 mod stats;
 
 use std::path::PathBuf;
@@ -29,6 +30,10 @@ enum Command {
     Ingest(ingest::Cmd),
     /// List log records in time order
     Logs(logs::Cmd),
+    /// List agent runs (one per trace) with filters
+    Runs(runs::RunsCmd),
+    /// Show one run with all its spans
+    Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
     /// Write the demo agent session (three services, three log dialects)
@@ -52,6 +57,8 @@ pub fn main() -> ExitCode {
     let result = match cli.cmd {
         Command::Ingest(c) => c.run(&db),
         Command::Logs(c) => c.run(&db),
+        Command::Runs(c) => c.run(&db),
+        Command::Run(c) => c.run(&db),
         Command::Stats(c) => c.run(&db),
         Command::Demo(c) => c.run(&db),
     };

@@ -10,13 +10,16 @@
 //! counted with its reason and line in the report and in the workspace.
 
 pub mod framing;
+pub mod genai;
 pub mod json_logs;
 pub mod jsonobj;
 pub mod levels;
+pub mod log_spans;
 pub mod otlp;
+pub mod otlp_traces;
 pub mod timestamp;
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -26,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{Format, LogRecord, civil_from_days};
+use crate::model::{Format, LogRecord, Span, civil_from_days};
 use crate::store::queries::sources;
 use crate::store::{Batch, CursorUpdate, NewSource, Pending, SkipRow, Store};
 use framing::{Framer, Framing, RawKind};
@@ -48,8 +51,15 @@ pub enum SkipReason {
     /// The input ends in the middle of a line that is not (yet) a complete record. It is
     /// read again next time, when the writer may have finished it.
     IncompleteLastLine,
-    /// OTLP traces or metrics: JSON, but not logs.
+    /// OTLP metrics: JSON, but not logs or traces.
     UnsupportedSignal,
+    /// A span that cannot be placed: a missing or malformed id, no time, an end before its
+    /// start, a field of the wrong type. The other spans of its request still load.
+    InvalidSpan,
+    /// A span id seen before in the same file (the first one is kept).
+    DuplicateSpan,
+    /// An attribute whose value has a type OTLP does not define; the span loads without it.
+    UnknownAttributeType,
 }
 
 impl SkipReason {
@@ -64,6 +74,9 @@ impl SkipReason {
             SkipReason::LineTooLong => "line_too_long",
             SkipReason::IncompleteLastLine => "incomplete_last_line",
             SkipReason::UnsupportedSignal => "unsupported_signal",
+            SkipReason::InvalidSpan => "invalid_span",
+            SkipReason::DuplicateSpan => "duplicate_span",
+            SkipReason::UnknownAttributeType => "unknown_attribute_type",
         }
     }
 }
@@ -164,6 +177,8 @@ pub struct FileReport {
     pub framing: Option<&'static str>,
     pub compression: Option<&'static str>,
     pub records_added: u64,
+    /// Distinct spans read from this file (whole spans and spans assembled from log lines).
+    pub spans_added: u64,
     /// Set when reading resumed from an earlier ingest's cursor.
     pub resumed_from_line: Option<u64>,
     pub bytes_read: u64,
@@ -185,6 +200,7 @@ impl FileReport {
             framing: None,
             compression: None,
             records_added: 0,
+            spans_added: 0,
             resumed_from_line: None,
             bytes_read: 0,
             skipped: 0,
@@ -212,6 +228,7 @@ pub struct IngestReport {
     pub files: Vec<FileReport>,
     pub errors: Vec<PathError>,
     pub records_added: u64,
+    pub spans_added: u64,
     pub skipped: u64,
 }
 
@@ -309,6 +326,7 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
         }
     }
     report.records_added = report.files.iter().map(|f| f.records_added).sum();
+    report.spans_added = report.files.iter().map(|f| f.spans_added).sum();
     report.skipped = report.files.iter().map(|f| f.skipped).sum();
     report
 }
@@ -389,6 +407,8 @@ fn walk_dir(
 const FINGERPRINT_BYTES: usize = 1024;
 /// A file whose first units hold no JSON at all is not a JSON log.
 const GIVE_UP_UNITS: u64 = 1000;
+/// Largest OTLP request accepted as one unit.
+const OTLP_UNIT_BYTES: usize = 1 << 30;
 const GIVE_UP_BYTES: u64 = 4 << 20;
 
 fn fnv64(b: &[u8]) -> i64 {
@@ -490,10 +510,18 @@ fn mtime_ns_and_year(path: &Path) -> (i64, i64) {
 enum Outcome {
     One(Mapped),
     Many(Vec<Mapped>),
+    Spans(Vec<Span>, Vec<otlp_traces::Problem>),
     Skip(SkipReason, String),
 }
 
-fn process_unit(bytes: &[u8], cx: &Context) -> Outcome {
+fn traces_outcome(t: &str, line: u64) -> Outcome {
+    match otlp_traces::map_traces_request(t, line) {
+        Ok((spans, problems)) => Outcome::Spans(spans, problems),
+        Err(e) => json_error(t, &e),
+    }
+}
+
+fn process_unit(bytes: &[u8], cx: &Context, line: u64) -> Outcome {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -519,15 +547,13 @@ fn process_unit(bytes: &[u8], cx: &Context) -> Outcome {
                         Err(e) => Outcome::Skip(SkipReason::NonJson, e.to_string()),
                     };
                 }
-                if obj.has("resourceSpans") || obj.has("resourceMetrics") {
-                    let what = if obj.has("resourceSpans") {
-                        "OTLP traces"
-                    } else {
-                        "OTLP metrics"
-                    };
+                if obj.has("resourceSpans") {
+                    return traces_outcome(t, line);
+                }
+                if obj.has("resourceMetrics") {
                     return Outcome::Skip(
                         SkipReason::UnsupportedSignal,
-                        format!("{what}, not logs: not ingested yet"),
+                        "OTLP metrics: not ingested yet".into(),
                     );
                 }
                 Outcome::One(json_logs::map_object(&obj, cx))
@@ -538,6 +564,23 @@ fn process_unit(bytes: &[u8], cx: &Context) -> Outcome {
             Ok(items) => {
                 let objs: Option<Vec<Obj<'_>>> = items.iter().map(|r| Obj::from_raw(r)).collect();
                 match objs {
+                    // An array of trace requests, as some exporters write them.
+                    Some(objs)
+                        if !objs.is_empty() && objs.iter().all(|o| o.has("resourceSpans")) =>
+                    {
+                        let mut spans = Vec::new();
+                        let mut problems = Vec::new();
+                        for r in &items {
+                            match traces_outcome(r.get(), line) {
+                                Outcome::Spans(s, p) => {
+                                    spans.extend(s);
+                                    problems.extend(p);
+                                }
+                                other => return other,
+                            }
+                        }
+                        Outcome::Spans(spans, problems)
+                    }
                     Some(objs) if !objs.is_empty() => {
                         let mut out = Vec::with_capacity(objs.len());
                         let mut cx2 = *cx;
@@ -619,6 +662,10 @@ struct FileRun<'a> {
     source_id: Option<i64>,
     new_source: Option<NewSource>,
     records: Vec<LogRecord>,
+    spans: Vec<Span>,
+    /// Spans seen in this file (by a hash of their ids), and whether whole: a whole span
+    /// seen twice is a duplicate, fragments of one span are expected.
+    span_keys: HashMap<u64, bool>,
     skips: Vec<SkipRow>,
     pending: VecDeque<Pending>,
     fingerprint_update: Option<(Vec<u8>, Option<i64>)>,
@@ -645,6 +692,7 @@ impl FileRun<'_> {
         let batch = Batch {
             source_id: id,
             records: std::mem::take(&mut self.records),
+            spans: std::mem::take(&mut self.spans),
             skips: std::mem::take(&mut self.skips),
             cursor: CursorUpdate {
                 offset,
@@ -738,6 +786,8 @@ fn ingest_file_inner(
         source_id: None,
         new_source: None,
         records: Vec::with_capacity(opts.batch_records.min(65_536)),
+        spans: Vec::new(),
+        span_keys: HashMap::new(),
         skips: Vec::new(),
         pending: VecDeque::new(),
         fingerprint_update: None,
@@ -793,7 +843,16 @@ fn ingest_file_inner(
     // Resuming right after a record that ended without a newline: the newline that follows
     // is that record's, not a blank line.
     let mut swallow_newline = matches!(prev_byte, Some(b) if b != b'\n');
-    let mut framer = Framer::new(reader, start.0, start.1, start.2, opts.max_line_bytes);
+    // An OTLP export holds one request per file or per line, so a run of 100,000 spans is
+    // one unit of tens of megabytes: such files get a large unit limit, log lines keep theirs.
+    let otlp_head = memchr::memmem::find(&head, b"\"resourceSpans\"").is_some()
+        || memchr::memmem::find(&head, b"\"resourceLogs\"").is_some();
+    let unit_cap = if otlp_head {
+        opts.max_line_bytes.max(OTLP_UNIT_BYTES)
+    } else {
+        opts.max_line_bytes
+    };
+    let mut framer = Framer::new(reader, start.0, start.1, start.2, unit_cap);
     let mut cx = Context {
         year_hint: year,
         fallback_ts: mtime_ns,
@@ -832,7 +891,7 @@ fn ingest_file_inner(
                 }
                 // A unit at the very end with no newline counts only once it is a record:
                 // otherwise the writer may still be in the middle of it.
-                match process_unit(bytes, &cx) {
+                match process_unit(bytes, &cx, u.line) {
                     Outcome::One(m) => {
                         seen_json = true;
                         push_record(&mut run, &mut cx, m, &u, bytes.len());
@@ -841,6 +900,15 @@ fn ingest_file_inner(
                         seen_json = true;
                         for m in ms {
                             push_record(&mut run, &mut cx, m, &u, bytes.len());
+                        }
+                    }
+                    Outcome::Spans(spans, problems) => {
+                        seen_json = true;
+                        for p in problems {
+                            run.skip(u.line, p.reason, p.detail, true);
+                        }
+                        for s in spans {
+                            push_span(&mut run, s);
                         }
                     }
                     Outcome::Skip(reason, detail) => {
@@ -865,7 +933,7 @@ fn ingest_file_inner(
                 run.skip(
                     u.line,
                     SkipReason::LineTooLong,
-                    format!("longer than the {} byte limit", opts.max_line_bytes),
+                    format!("longer than the {unit_cap} byte limit"),
                     true,
                 );
                 cursor = (u.end, u.end_line);
@@ -884,7 +952,8 @@ fn ingest_file_inner(
             break;
         }
         if seen_json
-            && (run.records.len() >= opts.batch_records || run.skips.len() >= opts.batch_records)
+            && (run.records.len() + run.spans.len() >= opts.batch_records
+                || run.skips.len() >= opts.batch_records)
         {
             run.flush(cursor.0, cursor.1, framer.framing())?;
             if let Some(cb) = &opts.progress {
@@ -941,6 +1010,11 @@ fn push_record(
     cx.fallback_ts = m.ts;
     *run.format_counts.entry(m.format).or_default() += 1;
     run.report.records_added += 1;
+    if m.span_id.is_some() || m.attrs.contains("\"trace\"") {
+        for s in log_spans::spans_of(&m, u.line, cx.year_hint) {
+            push_span(run, s);
+        }
+    }
     run.records.push(LogRecord {
         ts: m.ts,
         level: m.level,
@@ -955,6 +1029,40 @@ fn push_record(
         parent_span_id: m.parent_span_id,
         attrs: m.attrs,
     });
+}
+
+fn span_key(s: &Span) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.trace_id.bytes().chain([0]).chain(s.span_id.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn push_span(run: &mut FileRun<'_>, s: Span) {
+    let key = span_key(&s);
+    match run.span_keys.get(&key).copied() {
+        Some(true) if s.whole => {
+            let detail = format!(
+                "span {} of trace {} ({:?}) appears again; the first is kept",
+                s.span_id, s.trace_id, s.name
+            );
+            run.skip(s.line, SkipReason::DuplicateSpan, detail, true);
+            return;
+        }
+        Some(whole) => {
+            run.span_keys.insert(key, whole || s.whole);
+        }
+        None => {
+            run.span_keys.insert(key, s.whole);
+            run.report.spans_added += 1;
+        }
+    }
+    if s.whole {
+        *run.format_counts.entry(s.format).or_default() += 1;
+    }
+    run.spans.push(s);
 }
 
 fn dominant_of(counts: &BTreeMap<Format, u64>) -> Option<Format> {

@@ -15,8 +15,9 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::open::{open_checkpointer, open_writer};
+use super::queries::spans::{SPAN_COLUMNS, span_from_row};
 use crate::error::{Error, Result};
-use crate::model::{Format, LogRecord};
+use crate::model::{Format, LogRecord, Span};
 
 /// Batches in flight between the parser and the writer.
 const QUEUE: usize = 4;
@@ -56,6 +57,8 @@ pub struct CursorUpdate {
 pub struct Batch {
     pub source_id: i64,
     pub records: Vec<LogRecord>,
+    /// Whole spans and span fragments; merged with what the workspace already has.
+    pub spans: Vec<Span>,
     pub skips: Vec<SkipRow>,
     pub cursor: CursorUpdate,
 }
@@ -75,7 +78,12 @@ impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Msg::CreateSource(s, _) => write!(f, "CreateSource({})", s.path),
-            Msg::Batch(b, _) => write!(f, "Batch({} records)", b.records.len()),
+            Msg::Batch(b, _) => write!(
+                f,
+                "Batch({} records, {} spans)",
+                b.records.len(),
+                b.spans.len()
+            ),
         }
     }
 }
@@ -305,6 +313,7 @@ fn write_batch(conn: &mut Connection, b: &Batch, traces: &mut TraceCache) -> Res
         for ((level, format), n) in counts {
             cnt.execute(params![b.source_id, level, format, n])?;
         }
+        write_spans(&tx, b, traces)?;
         let mut skip = tx.prepare_cached(
             "INSERT OR IGNORE INTO skipped_lines (source_id, line, reason, detail)
              VALUES (?1, ?2, ?3, ?4)",
@@ -335,5 +344,136 @@ fn write_batch(conn: &mut Connection, b: &Batch, traces: &mut TraceCache) -> Res
         }
     }
     tx.commit()?;
+    Ok(())
+}
+
+/// Merges the batch's spans into the workspace: fragments of one span within the batch
+/// first, then each with the row already stored, if any. Then refreshes the roll-up of every
+/// run the batch touched.
+fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCache) -> Result<()> {
+    if b.spans.is_empty() {
+        return Ok(());
+    }
+    let mut order: Vec<Span> = Vec::new();
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    for s in &b.spans {
+        match index.get(&(s.trace_id.as_str(), s.span_id.as_str())) {
+            Some(&i) => order[i].merge(s.clone()),
+            None => {
+                index.insert((s.trace_id.as_str(), s.span_id.as_str()), order.len());
+                order.push(s.clone());
+            }
+        }
+    }
+    drop(index);
+    let select = format!(
+        "SELECT s.id, {SPAN_COLUMNS} FROM spans s WHERE s.trace_ref = ?1 AND s.span_id = ?2"
+    );
+    let mut sel = tx.prepare_cached(&select)?;
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO spans (trace_ref, span_id, parent_span_id, name, kind, start_ns, end_ns,
+                            status, status_message, provider, model, input_tokens, output_tokens,
+                            cache_read_tokens, cache_write_tokens, cost, tool_name, format, whole,
+                            source_id, line, attrs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22)",
+    )?;
+    let mut upd = tx.prepare_cached(
+        "UPDATE spans SET parent_span_id = ?2, name = ?3, kind = ?4, start_ns = ?5, end_ns = ?6,
+                status = ?7, status_message = ?8, provider = ?9, model = ?10, input_tokens = ?11,
+                output_tokens = ?12, cache_read_tokens = ?13, cache_write_tokens = ?14,
+                cost = ?15, tool_name = ?16, format = ?17, whole = ?18, line = ?19, attrs = ?20
+         WHERE id = ?1",
+    )?;
+    let mut touched: Vec<i64> = Vec::new();
+    let mut touched_set: std::collections::HashSet<i64> = Default::default();
+    for span in order {
+        let tref = traces.resolve(tx, &span.trace_id)?;
+        if touched_set.insert(tref) {
+            touched.push(tref);
+        }
+        let existing = sel
+            .query_row(params![tref, span.span_id], |r| {
+                Ok((r.get::<_, i64>(0)?, span_from_row(r, 1, &span.trace_id)?))
+            })
+            .optional()?;
+        match existing {
+            Some((id, mut old)) => {
+                old.merge(span);
+                let s = old;
+                upd.execute(params![
+                    id,
+                    s.parent_span_id,
+                    s.name,
+                    s.kind as i64,
+                    s.start_ns,
+                    s.end_ns,
+                    s.status as i64,
+                    s.status_message,
+                    s.provider,
+                    s.model,
+                    s.input_tokens,
+                    s.output_tokens,
+                    s.cache_read_tokens,
+                    s.cache_write_tokens,
+                    s.cost,
+                    s.tool_name,
+                    s.format as i64,
+                    s.whole,
+                    to_i64(s.line),
+                    s.attrs,
+                ])?;
+            }
+            None => {
+                let s = span;
+                ins.execute(params![
+                    tref,
+                    s.span_id,
+                    s.parent_span_id,
+                    s.name,
+                    s.kind as i64,
+                    s.start_ns,
+                    s.end_ns,
+                    s.status as i64,
+                    s.status_message,
+                    s.provider,
+                    s.model,
+                    s.input_tokens,
+                    s.output_tokens,
+                    s.cache_read_tokens,
+                    s.cache_write_tokens,
+                    s.cost,
+                    s.tool_name,
+                    s.format as i64,
+                    s.whole,
+                    b.source_id,
+                    to_i64(s.line),
+                    s.attrs,
+                ])?;
+            }
+        }
+    }
+    let mut run = tx.prepare_cached(
+        "INSERT OR REPLACE INTO runs (trace_ref, root_span_id, name, status, start_ns, end_ns,
+                                      spans, llm_calls, tool_calls, errors, input_tokens,
+                                      output_tokens, cost)
+         SELECT ?1, r.span_id, COALESCE(r.name, ''), COALESCE(r.status, 0), a.s, a.e, a.n,
+                a.llm, a.tool, a.err, a.itok, a.otok, a.cost
+         FROM (SELECT min(start_ns) AS s, max(end_ns) AS e, count(*) AS n,
+                      total(kind = 2) AS llm, total(kind = 3) AS tool, total(status = 2) AS err,
+                      total(CASE WHEN kind = 2 THEN input_tokens END) AS itok,
+                      total(CASE WHEN kind = 2 THEN output_tokens END) AS otok,
+                      total(CASE WHEN kind = 2 THEN cost END) AS cost
+               FROM spans WHERE trace_ref = ?1) a
+         LEFT JOIN (SELECT span_id, name, status FROM spans p
+                    WHERE p.trace_ref = ?1
+                      AND (p.parent_span_id IS NULL
+                           OR NOT EXISTS (SELECT 1 FROM spans q WHERE q.trace_ref = ?1
+                                          AND q.span_id = p.parent_span_id))
+                    ORDER BY p.parent_span_id IS NOT NULL, p.start_ns LIMIT 1) r",
+    )?;
+    for t in touched {
+        run.execute(params![t])?;
+    }
     Ok(())
 }

@@ -4,8 +4,10 @@ and WebKitWebDriver with plain WebDriver HTTP calls.
 
 Each test starts the built app on a fresh temp workspace, does what a user does (files on
 the command line, a path typed into the Sources view, the level filter, the search box, the
-keyboard) and checks what the window shows against an independent oracle: the `sightline`
-CLI reading the same workspace, the corpus' known counts and agentgen's truth file.
+keyboard, the native File menu and its GTK file chooser, files dragged in from another X
+client: those three through xdotool and tests/gui/drag_source.py) and checks what the window
+shows against an independent oracle: the `sightline` CLI reading the same workspace, the
+corpus' known counts and agentgen's truth file.
 Screenshots go to $GUI_ARTIFACTS (default target/gui-artifacts). Ends with the line
 'N passed, N failed'.
 
@@ -151,6 +153,7 @@ class Ctx:
         self.db = os.path.join(self.tmp, "workspace.db")
         self.driver_proc = None
         self.wd = None
+        self.helpers = []  # processes a test starts besides the app (the drag source)
 
     def cli(self, *args):
         out = subprocess.run([self.opts.cli, "--db", self.db, *args], capture_output=True, text=True, check=True)
@@ -178,7 +181,23 @@ class Ctx:
         wait("the app's first paint", lambda: self.wd.find_all("[data-testid=row-count],[data-testid=empty-state]"), timeout=40)
         return self.wd
 
+    def spawn(self, name, argv):
+        """A helper process whose stdout and stderr go to <tmp>/<name>.log; ended by close()."""
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        p.log_path = log.name
+        self.helpers.append(p)
+        return p
+
     def close(self):
+        for p in self.helpers:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
         if self.wd:
             self.wd.quit()
         if self.driver_proc:
@@ -241,6 +260,102 @@ def ingest_typed_path(wd, path):
     wd.clear(el)
     wd.type(el, path)
     wd.click(wd.find_all("[data-testid=add-path-submit]")[0])
+
+
+def corpus_log(name):
+    """A corpus file by its real path: what a file chooser or a drop hands the app."""
+    return os.path.realpath(os.path.join(SHARED, "corpus", "logs", name))
+
+
+def report_files(wd):
+    """The last ingest report as {path: records added}."""
+    return wd.js("return Object.fromEntries([...document.querySelectorAll('[data-testid=report-file]')]"
+                 ".map(e => [e.dataset.path, Number(e.dataset.records)]))")
+
+
+def wait_report(wd, expected):
+    got = wait(f"an ingest report on {len(expected)} file(s)", lambda: (lambda r: r if len(r) >= len(expected) else None)(report_files(wd)))
+    assert got == expected, (got, expected)
+
+
+def no_error_shown(wd):
+    shown = [wd.text(e) for e in wd.find_all("[data-testid=error-banner],[data-testid=path-error]")]
+    assert not shown, shown
+
+
+# The native menu, the GTK file chooser and drag and drop live outside the web page, so they
+# are driven as a user drives them: real key presses and pointer moves through the X server's
+# XTEST extension (xdotool). There is no window manager under Xvfb: windows stay where they
+# are put, and the input focus is given explicitly.
+
+def xdo(*args, check=True, timeout=15):
+    if not shutil.which("xdotool"):
+        raise AssertionError("xdotool is not installed (scripts/install-deps.sh installs it)")
+    r = subprocess.run(["xdotool", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f"xdotool {' '.join(map(str, args))}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def x_windows(title_regex=None):
+    """The ids of the mapped windows, or of those whose title matches (an extended regex)."""
+    return [int(w) for w in xdo("search", "--onlyvisible", "--name", title_regex or ".", check=False).split()]
+
+
+def x_geometry(window):
+    g = dict(l.split("=", 1) for l in xdo("getwindowgeometry", "--shell", window).split())
+    return int(g["X"]), int(g["Y"]), int(g["WIDTH"]), int(g["HEIGHT"])
+
+
+def app_window():
+    return wait("the app's X window", lambda: x_windows("^Sightline$"), timeout=15)[0]
+
+
+def x_keys(window, *keys):
+    """Key presses (xdotool names: ctrl+o, Return) after giving `window` the input focus."""
+    xdo("windowfocus", "--sync", window)
+    for k in keys:
+        time.sleep(0.3)
+        xdo("key", "--clearmodifiers", k)
+
+
+def choose_in_file_chooser(wd, title, path, shot):
+    """Picks `path` in the GTK file chooser titled `title` as a user does with the keyboard:
+    Alt+Home leaves the "Recent" page the chooser opens on (there a typed folder is not
+    taken), Ctrl+L opens the location entry, the path is typed, Return picks it."""
+    dialog = wait(f"the file chooser {title!r}", lambda: x_windows(f"^{title}$"), timeout=20)[0]
+    x_keys(dialog, "alt+Home", "ctrl+l")
+    time.sleep(0.3)
+    xdo("type", "--delay", "20", path)
+    time.sleep(0.5)  # the entry's completion settles
+    wd.screenshot(shot)
+    xdo("key", "Return")
+    wait(f"the file chooser {title!r} to close", lambda: not x_windows(f"^{title}$"), timeout=20)
+
+
+def gtk_python():
+    """A Python with GTK 3 bindings for the drag source: this one, or Debian's (python3-gi
+    belongs to the system Python, not to a pyenv or venv one)."""
+    probe = "import gi; gi.require_version('Gtk', '3.0'); from gi.repository import Gtk"
+    for exe in dict.fromkeys([sys.executable, "/usr/bin/python3"]):
+        if exe and os.path.exists(exe) and subprocess.run([exe, "-c", probe], capture_output=True, timeout=30).returncode == 0:
+            return exe
+    raise AssertionError("no python3 with GTK 3 bindings (python3-gi, gir1.2-gtk-3.0: scripts/install-deps.sh)")
+
+
+def helper_says(p, word, timeout=20):
+    """Waits for a line starting with `word` from a helper started by Ctx.spawn; its words."""
+    def seen():
+        lines = open(p.log_path).read().splitlines()
+        hit = [l for l in lines if l.split()[:1] == [word]]
+        if hit:
+            return hit[-1]
+        if p.poll() is not None:
+            return f"(exited {p.returncode}) " + " | ".join(lines[-5:])
+        return None
+    line = wait(f"{word} from {os.path.basename(p.log_path)}", seen, timeout=timeout)
+    assert line.split()[:1] == [word], line
+    return line.split()[1:]
 
 
 # ------------------------------------------------------------------------------------------
@@ -394,6 +509,138 @@ def errors_are_shown_in_plain_words_and_the_app_stays_usable(ctx):
     wd.screenshot("demo")
 
 
+@test
+def file_menu_open_files_by_ctrl_o_reads_the_chosen_file(ctx):
+    f = corpus_log("zap_example_test_outputs.ndjson")
+    wd = ctx.launch()
+    wait_count(wd, 0, "a new workspace")
+    # The accelerator of the native File > Open Files… item (muda), not a key the page handles.
+    x_keys(app_window(), "ctrl+o")
+    choose_in_file_chooser(wd, "Open log files", f, "file-chooser-open-files")
+    wait_count(wd, 26, "zap_example_test_outputs.ndjson through File > Open Files")  # known corpus count
+    assert ctx.cli_count() == 26
+    wait_report(wd, {f: 26})
+    wait_rows(wd, "26 rows painted", lambda rs: all("zap_example_test_o" in x["text"] for x in rs), min_rows=26)
+    no_error_shown(wd)
+    wd.screenshot("open-files-ctrl-o")
+
+
+@test
+def file_menu_open_folder_by_ctrl_shift_o_reads_every_file_in_it(ctx):
+    folder = os.path.join(os.path.realpath(ctx.tmp), "picked")
+    os.makedirs(folder)
+    for name in ("bunyan_log1.log", "logrus_readme.ndjson"):
+        shutil.copy(corpus_log(name), folder)
+    wd = ctx.launch()
+    wait_count(wd, 0, "a new workspace")
+    x_keys(app_window(), "ctrl+shift+o")
+    # The trailing slash: otherwise the entry completes one itself and Return only takes that.
+    choose_in_file_chooser(wd, "Open a folder of logs", folder + "/", "file-chooser-open-folder")
+    wait_count(wd, 10, "the folder through File > Open Folder")   # 4 + 6, known corpus counts
+    assert ctx.cli_count() == 10
+    wait_report(wd, {os.path.join(folder, "bunyan_log1.log"): 4, os.path.join(folder, "logrus_readme.ndjson"): 6})
+    texts = " ".join(x["text"] for x in wait_rows(wd, "10 rows painted", min_rows=10))
+    assert "bunyan_log1.log" in texts and "logrus_readme.ndjson" in texts, texts
+    no_error_shown(wd)
+    wd.screenshot("open-folder-ctrl-shift-o")
+
+
+@test
+def file_menu_by_mouse_cancelled_dialog_changes_nothing_then_a_file_opens(ctx):
+    f = corpus_log("bunyan_log1.log")
+    wd = ctx.launch()
+    wait_count(wd, 0, "a new workspace")
+    win = app_window()
+
+    def file_menu_item(n, shot=None):
+        """Clicks "File" in the menu bar, then picks its n-th item with the keyboard."""
+        before = set(x_windows())
+        x, y, _, _ = x_geometry(win)
+        xdo("mousemove", x + 20, y + 12, "click", "1")   # "File", the menu bar's first item
+        wait("the File menu", lambda: set(x_windows()) - before, timeout=10)
+        time.sleep(0.3)
+        if shot:
+            wd.screenshot(shot)
+        # The open menu has the keyboard grab: the keys go to it, no focus change (that would close it).
+        for _ in range(n):
+            xdo("key", "Down")
+            time.sleep(0.1)
+        xdo("key", "Return")
+
+    file_menu_item(1, "file-menu")
+    dialog = wait("the file chooser", lambda: x_windows("^Open log files$"), timeout=20)[0]
+    x_keys(dialog, "Escape")   # Cancel
+    wait("the file chooser to close", lambda: not x_windows("^Open log files$"), timeout=20)
+    time.sleep(1.0)  # what a cancelled pick would do, it has done by now
+    assert row_count(wd) == 0 and ctx.cli_count() == 0
+    assert wd.find_all("[data-testid=empty-state]")
+    no_error_shown(wd)
+    file_menu_item(1)
+    choose_in_file_chooser(wd, "Open log files", f, "file-chooser-after-cancel")
+    wait_count(wd, 4, "bunyan_log1.log through the File menu")   # known corpus count
+    wait_report(wd, {f: 4})
+    no_error_shown(wd)
+
+
+@test
+def files_dragged_from_another_app_and_dropped_on_the_window_are_read(ctx):
+    # One corpus file as it is, one copied to a path with spaces (file:// URIs percent-encode them).
+    clef = corpus_log("clef-tool_example.clef")
+    spaced = os.path.join(os.path.realpath(ctx.tmp), "dropped logs", "bunyan withreq.log")
+    os.makedirs(os.path.dirname(spaced))
+    shutil.copy(corpus_log("bunyan_withreq.log"), spaced)
+    wd = ctx.launch()
+    wait_count(wd, 0, "a new workspace")
+    ax, ay, aw, ah = x_geometry(app_window())
+    sw, sh = map(int, xdo("getdisplaygeometry").split())
+    # A real XDND drag source (GTK 3) offering text/uri-list, placed over the app's lower right.
+    src = ctx.spawn("drag-source", [gtk_python(), os.path.join(HERE, "drag_source.py"), "--timeout", "90",
+                                    "--x", str(sw - 300), "--y", str(sh - 240), "--width", "240", "--height", "160",
+                                    clef, spaced])
+    sx, sy, swid, shei = map(int, helper_says(src, "READY"))
+    start = (sx + swid // 2, sy + shei // 2)
+    target = (ax + aw // 2, ay + ah // 2)
+    assert not (sx <= target[0] < sx + swid and sy <= target[1] < sy + shei), "the drop point is on the drag source"
+    overlay = "return [...document.querySelectorAll('.drop-card')].map(e => e.textContent.trim())"
+    pressed = False
+    try:
+        xdo("mousemove", *start)
+        time.sleep(0.2)
+        xdo("mousedown", "1")
+        pressed = True
+        steps = 30
+        for i in range(1, steps + 1):
+            xdo("mousemove", start[0] + (target[0] - start[0]) * i // steps, start[1] + (target[1] - start[1]) * i // steps)
+            time.sleep(0.03)
+        helper_says(src, "BEGIN", timeout=10)
+        # Hovering: the page shows its drop overlay (the drag-enter event reached the UI). The
+        # pointer keeps moving a little: XDND position messages only come with motion.
+        side = [4]
+
+        def hovering():
+            side[0] = -side[0]
+            xdo("mousemove_relative", "--", side[0], 0)
+            return wd.js(overlay)
+
+        wait("the drop overlay", hovering, timeout=10)
+        assert wd.js(overlay) == ["Drop files or folders to read them"], wd.js(overlay)
+        wd.screenshot("drop-hover")
+        xdo("mouseup", "1")
+        pressed = False
+    finally:
+        if pressed:  # never leave the button down for the next test
+            xdo("mouseup", "1", check=False)
+    assert helper_says(src, "END", timeout=15) == ["ok"], "the drop was refused"
+    wait_count(wd, 18, "the dropped files")   # 15 + 3, known corpus counts
+    assert ctx.cli_count() == 18
+    wait_report(wd, {clef: 15, spaced: 3})
+    wait("the drop overlay to go", lambda: wd.js(overlay) == [])
+    texts = " ".join(x["text"] for x in wait_rows(wd, "18 rows painted", min_rows=18))
+    assert "bunyan withreq.log" in texts and "clef-tool_example.clef" in texts, texts
+    no_error_shown(wd)
+    wd.screenshot("dropped-files")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--app", required=True)
@@ -424,6 +671,10 @@ def main():
             if os.path.exists(log):
                 print("  tauri-driver log (tail):")
                 print("".join(open(log).readlines()[-30:]))
+            for p in ctx.helpers:
+                if os.path.exists(p.log_path):
+                    print(f"  {os.path.basename(p.log_path)} (tail):")
+                    print("".join(open(p.log_path).readlines()[-15:]))
         finally:
             ctx.close()
     print(f"gui: {passed} passed, {failed} failed")

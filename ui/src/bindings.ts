@@ -120,6 +120,33 @@ async sourcesSkipped(sourceId: number, limit: number) : Promise<Result<StoredSki
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async runsList(query: RunQuery) : Promise<Result<RunsPage, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("runs_list", { query }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * One run with all its spans in tree order (attributes come with [`runs_span`]).
+ */
+async runsGet(traceId: string) : Promise<Result<RunView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("runs_get", { traceId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async runsSpan(traceId: string, spanId: string) : Promise<Result<SpanDetail | null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("runs_span", { traceId, spanId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -140,6 +167,14 @@ menuAction: "menu-action"
 
 export type AppError = { type: "NotFound"; data: { path: string } } | { type: "Unreadable"; data: { path: string; reason: string } } | { type: "NotJson"; data: { path: string; line: number | null } } | { type: "WorkspaceLocked"; data: { path: string } } | { type: "WorkspaceCorrupt"; data: { path: string; reason: string } } | { type: "WorkspaceTooNew"; data: { path: string } } | { type: "InvalidArgument"; data: { what: string; value: string; why: string } } | { type: "Busy"; data: { what: string } } | { type: "Internal"; data: { message: string } }
 /**
+ * One message of a conversation.
+ */
+export type ChatMessage = { role: string; content: string; tool_calls: ToolCall[]; 
+/**
+ * For a tool result: the call it answers.
+ */
+tool_call_id: string | null }
+/**
  * The report for one file.
  */
 export type FileReport = { path: string; status: FileStatus; 
@@ -151,6 +186,10 @@ format: string | null;
  * Records per format.
  */
 formats: Partial<{ [key in string]: number }>; framing: string | null; compression: string | null; records_added: number; 
+/**
+ * Distinct spans read from this file (whole spans and spans assembled from log lines).
+ */
+spans_added: number; 
 /**
  * Set when reading resumed from an earlier ingest's cursor.
  */
@@ -199,7 +238,7 @@ bytes_done: number; bytes_total: number; records: number; skipped: number }
 /**
  * The report of one ingest call.
  */
-export type IngestReport = { files: FileReport[]; errors: PathError[]; records_added: number; skipped: number }
+export type IngestReport = { files: FileReport[]; errors: PathError[]; records_added: number; spans_added: number; skipped: number }
 /**
  * A log level, as the UI names it.
  */
@@ -254,6 +293,75 @@ export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_
  */
 export type PathError = { path: string; line: number | null; error: string }
 /**
+ * Which runs to list.
+ */
+export type RunQuery = { 
+/**
+ * `ok` (the root did not fail) or `error` (it did).
+ */
+status: SpanStatus | null; min_duration_ns: number | null; min_cost: number | null; 
+/**
+ * Runs with an LLM call to this model.
+ */
+model: string | null; 
+/**
+ * Runs that called this tool.
+ */
+tool: string | null; 
+/**
+ * Words in the run's name, trace id, or a span name.
+ */
+text: string | null; 
+/**
+ * Exactly this run.
+ */
+trace_id: string | null; sort: RunSort; descending: boolean; limit: number | null; offset: number | null }
+/**
+ * One run as listed.
+ */
+export type RunRow = { trace_id: string; name: string; status: SpanStatus; start_ns: number; end_ns: number; duration_ns: number; spans: number; llm_calls: number; tool_calls: number; errors: number; input_tokens: number; output_tokens: number; cost: number }
+/**
+ * How runs are sorted.
+ */
+export type RunSort = "start" | "duration" | "cost" | "tokens" | "errors" | "status" | "spans"
+/**
+ * A span placed in its run.
+ */
+export type RunSpan = { span_id: string; parent_span_id: string | null; 
+/**
+ * Index of the parent in [`RunView::spans`]; `None` for a top-level span.
+ */
+parent: number | null; depth: number; 
+/**
+ * Number of direct children.
+ */
+children: number; name: string; kind: SpanKind; status: SpanStatus; status_message: string | null; start_ns: number; end_ns: number; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; cost: number | null; tool_name: string | null; 
+/**
+ * LLM tokens and cost of this span and everything below it.
+ */
+subtree_input_tokens: number; subtree_output_tokens: number; subtree_cost: number; 
+/**
+ * On the run's critical path (the chain of spans that set its end).
+ */
+critical: boolean; 
+/**
+ * Its parent is not in the trace (never arrived, or a cycle): shown under the root.
+ */
+orphan: boolean }
+/**
+ * A run with all its spans in tree order (each span after its parent, siblings by start).
+ */
+export type RunView = { run: RunRow; spans: RunSpan[]; orphans: number; 
+/**
+ * Sum of the self time of the critical spans: how long the run would take if
+ * everything off the path were free.
+ */
+critical_path_ns: number }
+/**
+ * A page of runs and how many match in all.
+ */
+export type RunsPage = { total: number; runs: RunRow[] }
+/**
  * Why a unit was not turned into records.
  */
 export type SkipReason = "blank" | "comment" | "non_json" | "truncated_json" | "json_not_object" | "invalid_utf_8" | "line_too_long" | 
@@ -263,9 +371,22 @@ export type SkipReason = "blank" | "comment" | "non_json" | "truncated_json" | "
  */
 "incomplete_last_line" | 
 /**
- * OTLP traces or metrics: JSON, but not logs.
+ * OTLP metrics: JSON, but not logs or traces.
  */
-"unsupported_signal"
+"unsupported_signal" | 
+/**
+ * A span that cannot be placed: a missing or malformed id, no time, an end before its
+ * start, a field of the wrong type. The other spans of its request still load.
+ */
+"invalid_span" | 
+/**
+ * A span id seen before in the same file (the first one is kept).
+ */
+"duplicate_span" | 
+/**
+ * An attribute whose value has a type OTLP does not define; the span loads without it.
+ */
+"unknown_attribute_type"
 /**
  * A skipped unit as reported.
  */
@@ -279,9 +400,45 @@ export type SourceInfo = { id: number; path: string; format: string | null; comp
  */
 last_ingest: number; bytes_read: number }
 /**
+ * A span in detail.
+ */
+export type SpanDetail = { span_id: string; name: string; kind: SpanKind; status: SpanStatus; status_message: string | null; start_ns: number; end_ns: number; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null; cost: number | null; tool_name: string | null; format: string; 
+/**
+ * The span's attributes as stored (a JSON object, as text: shown as a tree).
+ */
+attrs: string; reading: SpanReading; 
+/**
+ * Log lines of this span (the first 200).
+ */
+logs: LogRowDto[] }
+/**
+ * An exception recorded on the span.
+ */
+export type SpanException = { kind: string; message: string; stacktrace: string | null; time_ns: number | null }
+/**
+ * What a span does in an agent run. Stored as its number: never renumber, only append.
+ */
+export type SpanKind = "other" | "agent" | "llm" | "tool" | "chain" | "retriever"
+/**
+ * What the detail pane shows beside the raw attributes.
+ */
+export type SpanReading = { input_messages: ChatMessage[]; output_messages: ChatMessage[]; 
+/**
+ * Tool spans: the arguments and the result, as text (JSON pretty-printed).
+ */
+tool_arguments: string | null; tool_result: string | null; exceptions: SpanException[] }
+/**
+ * A span's outcome, as OTLP's status code: unset, ok, error.
+ */
+export type SpanStatus = "unset" | "ok" | "error"
+/**
  * A stored skipped line.
  */
 export type StoredSkip = { line: number; reason: string; detail: string }
+/**
+ * A tool call requested by the model.
+ */
+export type ToolCall = { id: string | null; name: string; arguments: string }
 export type WorkspaceInfo = { path: string; records: number; sources: number; is_demo: boolean }
 
 /** tauri-specta globals **/

@@ -91,6 +91,7 @@ impl LogFilter {
             since: time(&self.since, "since")?,
             until: time(&self.until, "until")?,
             trace_id: self.trace_id.clone().filter(|s| !s.trim().is_empty()),
+            span_id: None,
             sources: self.sources.clone(),
             limit: None,
             descending: false,

@@ -22,6 +22,8 @@ pub struct LogQuery {
     /// Exclusive upper bound, Unix ns.
     pub until: Option<i64>,
     pub trace_id: Option<String>,
+    /// Only records of this span (used with `trace_id`).
+    pub span_id: Option<String>,
     /// Source paths: a record matches when its source path equals one of these or lies
     /// below it (a directory).
     pub sources: Vec<String>,
@@ -117,6 +119,10 @@ fn filter_sql(q: &LogQuery) -> (String, Vec<Box<dyn ToSql>>) {
         sql.push_str(" AND l.trace_ref = (SELECT id FROM traces WHERE trace_id = ?)");
         args.push(Box::new(t.trim().to_ascii_lowercase()));
     }
+    if let Some(sp) = &q.span_id {
+        sql.push_str(" AND l.span_id = ?");
+        args.push(Box::new(sp.trim().to_ascii_lowercase()));
+    }
     if !q.sources.is_empty() {
         sql.push_str(" AND l.source_id IN (SELECT id FROM sources WHERE 0");
         for p in &q.sources {
@@ -192,12 +198,14 @@ pub fn count(conn: &Connection, q: &LogQuery) -> Result<u64> {
         && q.since.is_none()
         && q.until.is_none()
         && q.trace_id.is_none()
+        && q.span_id.is_none()
         && q.sources.is_empty();
     let only_search = q.search.is_some()
         && q.levels.is_empty()
         && q.since.is_none()
         && q.until.is_none()
         && q.trace_id.is_none()
+        && q.span_id.is_none()
         && q.sources.is_empty();
     if only_search {
         return fts_matches(conn, q.search.as_deref().unwrap_or_default(), None);

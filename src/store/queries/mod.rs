@@ -2,4 +2,5 @@
 
 pub mod logs;
 pub mod sources;
+pub mod spans;
 pub mod stats;

@@ -1,0 +1,368 @@
+//! Spans of one trace assembled into a run: the tree in display order, token and cost
+//! roll-ups per subtree, the critical path, and flags for spans whose parent never arrived.
+//!
+//! Everything here is iterative (no recursion): a 100,000-span run may be a chain 100,000
+//! deep.
+
+pub mod detail;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{Span, SpanKind, SpanStatus};
+use crate::store::Store;
+use crate::store::queries::spans::{self, RunRow};
+
+/// A span placed in its run.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunSpan {
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    /// Index of the parent in [`RunView::spans`]; `None` for a top-level span.
+    pub parent: Option<u32>,
+    pub depth: u32,
+    /// Number of direct children.
+    pub children: u32,
+    pub name: String,
+    pub kind: SpanKind,
+    pub status: SpanStatus,
+    pub status_message: Option<String>,
+    pub start_ns: i64,
+    pub end_ns: i64,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost: Option<f64>,
+    pub tool_name: Option<String>,
+    /// LLM tokens and cost of this span and everything below it.
+    pub subtree_input_tokens: i64,
+    pub subtree_output_tokens: i64,
+    pub subtree_cost: f64,
+    /// On the run's critical path (the chain of spans that set its end).
+    pub critical: bool,
+    /// Its parent is not in the trace (never arrived, or a cycle): shown under the root.
+    pub orphan: bool,
+}
+
+/// A run with all its spans in tree order (each span after its parent, siblings by start).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunView {
+    pub run: RunRow,
+    pub spans: Vec<RunSpan>,
+    pub orphans: u32,
+    /// Sum of the self time of the critical spans: how long the run would take if
+    /// everything off the path were free.
+    pub critical_path_ns: i64,
+}
+
+/// Builds the tree of a trace's spans. `spans` may come in any order.
+pub fn assemble(run: RunRow, spans: Vec<Span>) -> RunView {
+    let n = spans.len();
+    let mut by_id: std::collections::HashMap<&str, usize> =
+        std::collections::HashMap::with_capacity(n);
+    for (i, s) in spans.iter().enumerate() {
+        by_id.entry(s.span_id.as_str()).or_insert(i);
+    }
+    // Parent of each span (input index), and the top-level spans.
+    let mut parent_of: Vec<Option<usize>> = vec![None; n];
+    let mut orphan = vec![false; n];
+    let mut tops: Vec<usize> = Vec::new();
+    for (i, s) in spans.iter().enumerate() {
+        match s.parent_span_id.as_deref() {
+            None => tops.push(i),
+            Some(p) => match by_id.get(p) {
+                Some(&pi) if pi != i => parent_of[i] = Some(pi),
+                _ => orphan[i] = true,
+            },
+        }
+    }
+    let by_start = |a: &usize, b: &usize| {
+        (spans[*a].start_ns, spans[*a].end_ns, *a).cmp(&(spans[*b].start_ns, spans[*b].end_ns, *b))
+    };
+    tops.sort_by(by_start);
+    // The root: the earliest top-level span, else the earliest orphan.
+    let root = tops
+        .first()
+        .copied()
+        .or_else(|| (0..n).filter(|i| orphan[*i]).min_by(by_start));
+    if let Some(r) = root {
+        for i in 0..n {
+            if orphan[i] && i != r {
+                parent_of[i] = Some(r);
+            }
+        }
+        if !tops.contains(&r) {
+            tops.insert(0, r);
+        }
+    }
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for i in 0..n {
+        if let Some(p) = parent_of[i] {
+            children[p].push(i);
+        }
+    }
+    for c in &mut children {
+        c.sort_by(by_start);
+    }
+    // Depth-first order from the top-level spans; anything not reached (a cycle) is
+    // attached under the root as an orphan.
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    let mut depth = vec![0u32; n];
+    let mut seen = vec![false; n];
+    let mut stack: Vec<usize> = tops.iter().rev().copied().collect();
+    let walk = |stack: &mut Vec<usize>,
+                order: &mut Vec<usize>,
+                seen: &mut Vec<bool>,
+                depth: &mut Vec<u32>| {
+        while let Some(i) = stack.pop() {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            order.push(i);
+            for &c in children[i].iter().rev() {
+                if !seen[c] {
+                    depth[c] = depth[i] + 1;
+                    stack.push(c);
+                }
+            }
+        }
+    };
+    walk(&mut stack, &mut order, &mut seen, &mut depth);
+    let mut extra: Vec<usize> = (0..n).filter(|i| !seen[*i]).collect();
+    extra.sort_by(by_start);
+    for i in extra {
+        if seen[i] {
+            continue;
+        }
+        orphan[i] = true;
+        parent_of[i] = root;
+        depth[i] = root.map_or(0, |r| depth[r] + 1);
+        stack.push(i);
+        walk(&mut stack, &mut order, &mut seen, &mut depth);
+    }
+    // Positions in display order.
+    let mut pos = vec![0u32; n];
+    for (k, &i) in order.iter().enumerate() {
+        pos[i] = k as u32;
+    }
+    // Roll-ups: children come after their parent in `order`, so walk it backwards.
+    let mut sub_in = vec![0i64; n];
+    let mut sub_out = vec![0i64; n];
+    let mut sub_cost = vec![0f64; n];
+    for &i in order.iter().rev() {
+        let s = &spans[i];
+        if s.kind == SpanKind::Llm {
+            sub_in[i] += s.input_tokens.unwrap_or(0);
+            sub_out[i] += s.output_tokens.unwrap_or(0);
+            sub_cost[i] += s.cost.unwrap_or(0.0);
+        }
+        if let Some(p) = parent_of[i] {
+            sub_in[p] += sub_in[i];
+            sub_out[p] += sub_out[i];
+            sub_cost[p] += sub_cost[i];
+        }
+    }
+    // Critical path: from the root, repeatedly the child that finishes last before the
+    // point reached so far, then into it.
+    let mut critical = vec![false; n];
+    let mut critical_path_ns = 0i64;
+    if let Some(r) = root {
+        let mut stack = vec![r];
+        while let Some(i) = stack.pop() {
+            critical[i] = true;
+            let mut kids = children[i].clone();
+            kids.sort_by(|a, b| spans[*b].end_ns.cmp(&spans[*a].end_ns));
+            let mut cursor = spans[i].end_ns;
+            let mut covered = 0i64;
+            for c in kids {
+                let cs = &spans[c];
+                if critical[c] || cs.start_ns >= cursor {
+                    continue;
+                }
+                let end = cs.end_ns.min(cursor);
+                covered += end - cs.start_ns.max(spans[i].start_ns);
+                cursor = cs.start_ns;
+                stack.push(c);
+            }
+            critical_path_ns += (spans[i].end_ns - spans[i].start_ns - covered).max(0);
+        }
+    }
+    let orphans = orphan.iter().filter(|o| **o).count() as u32;
+    let mut out: Vec<RunSpan> = Vec::with_capacity(n);
+    let mut spans: Vec<Option<Span>> = spans.into_iter().map(Some).collect();
+    for &i in &order {
+        let Some(s) = spans[i].take() else { continue };
+        out.push(RunSpan {
+            span_id: s.span_id,
+            parent_span_id: s.parent_span_id,
+            parent: parent_of[i].map(|p| pos[p]),
+            depth: depth[i],
+            children: children[i].len() as u32,
+            name: s.name,
+            kind: s.kind,
+            status: s.status,
+            status_message: s.status_message,
+            start_ns: s.start_ns,
+            end_ns: s.end_ns,
+            provider: s.provider,
+            model: s.model,
+            input_tokens: s.input_tokens,
+            output_tokens: s.output_tokens,
+            cost: s.cost,
+            tool_name: s.tool_name,
+            subtree_input_tokens: sub_in[i],
+            subtree_output_tokens: sub_out[i],
+            subtree_cost: sub_cost[i],
+            critical: critical[i],
+            orphan: orphan[i],
+        });
+    }
+    RunView {
+        run,
+        spans: out,
+        orphans,
+        critical_path_ns,
+    }
+}
+
+/// Loads a run by trace id (or a unique prefix of one). With `attrs`, the spans' attributes
+/// come back too (same order as the view's spans).
+pub fn load_run(store: &Store, id: &str, attrs: bool) -> Result<(RunView, Vec<String>)> {
+    let conn = store.reader()?;
+    let (tref, trace_id) = spans::find_run(&conn, id)?;
+    let q = spans::RunQuery {
+        limit: Some(1),
+        trace_id: Some(trace_id.clone()),
+        ..Default::default()
+    };
+    let row = spans::list_runs(&conn, &q)?
+        .into_iter()
+        .find(|r| r.trace_id == trace_id)
+        .ok_or_else(|| crate::error::Error::InvalidArgument {
+            what: "run id",
+            value: id.to_owned(),
+            why: "no run has this trace id".into(),
+        })?;
+    let all = if attrs {
+        spans::trace_spans(&conn, tref, &trace_id)?
+    } else {
+        spans::trace_spans_lean(&conn, tref, &trace_id)?
+    };
+    let mut attr_by_id: std::collections::HashMap<String, String> = Default::default();
+    if attrs {
+        for s in &all {
+            attr_by_id.insert(s.span_id.clone(), s.attrs.clone());
+        }
+    }
+    let view = assemble(row, all);
+    let attrs_out = if attrs {
+        view.spans
+            .iter()
+            .map(|s| attr_by_id.remove(&s.span_id).unwrap_or_else(|| "{}".into()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((view, attrs_out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+
+    fn span(id: &str, parent: Option<&str>, start: i64, end: i64, kind: SpanKind) -> Span {
+        Span {
+            trace_id: "t".into(),
+            span_id: id.into(),
+            parent_span_id: parent.map(str::to_owned),
+            name: id.into(),
+            kind,
+            start_ns: start,
+            end_ns: end,
+            status: SpanStatus::Ok,
+            status_message: None,
+            provider: None,
+            model: None,
+            input_tokens: (kind == SpanKind::Llm).then_some(10),
+            output_tokens: (kind == SpanKind::Llm).then_some(1),
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            cost: (kind == SpanKind::Llm).then_some(0.5),
+            tool_name: None,
+            format: Format::OtlpTraces,
+            whole: true,
+            line: 1,
+            attrs: "{}".into(),
+        }
+    }
+
+    fn row() -> RunRow {
+        RunRow {
+            trace_id: "t".into(),
+            name: "root".into(),
+            status: SpanStatus::Ok,
+            start_ns: 0,
+            end_ns: 100,
+            duration_ns: 100,
+            spans: 0,
+            llm_calls: 0,
+            tool_calls: 0,
+            errors: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cost: 0.0,
+        }
+    }
+
+    #[test]
+    fn tree_rollup_critical_path_orphans() {
+        let v = assemble(
+            row(),
+            vec![
+                span("c", Some("a"), 50, 100, SpanKind::Tool),
+                span("a", None, 0, 100, SpanKind::Agent),
+                span("b", Some("a"), 0, 60, SpanKind::Llm),
+                span("d", Some("a"), 10, 20, SpanKind::Llm),
+                span("x", Some("missing"), 30, 40, SpanKind::Llm),
+            ],
+        );
+        let names: Vec<_> = v.spans.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "d", "x", "c"]);
+        assert_eq!(v.spans[0].subtree_input_tokens, 30);
+        assert!((v.spans[0].subtree_cost - 1.5).abs() < 1e-12);
+        let crit: Vec<_> = v
+            .spans
+            .iter()
+            .filter(|s| s.critical)
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(crit, ["a", "b", "c"]);
+        assert_eq!(v.orphans, 1);
+        assert!(v.spans[3].orphan && v.spans[3].parent == Some(0));
+    }
+
+    #[test]
+    fn deep_chain_and_cycle_do_not_overflow() {
+        let mut spans = vec![span("0", None, 0, 1_000_000, SpanKind::Agent)];
+        for i in 1..200_000i64 {
+            spans.push(span(
+                &i.to_string(),
+                Some(&(i - 1).to_string()),
+                i,
+                1_000_000 - i,
+                SpanKind::Chain,
+            ));
+        }
+        spans.push(span("p", Some("q"), 5, 6, SpanKind::Other));
+        spans.push(span("q", Some("p"), 5, 6, SpanKind::Other));
+        let v = assemble(row(), spans);
+        assert_eq!(v.spans.len(), 200_002);
+        assert_eq!(v.spans[199_999].depth, 199_999);
+        assert_eq!(v.orphans, 1);
+    }
+}
