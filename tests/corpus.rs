@@ -266,11 +266,12 @@ fn otlp_log_export_and_otel_python_array() {
 }
 
 #[test]
-fn otlp_traces_and_metrics_are_reported_not_dropped_silently() {
+fn otlp_metrics_are_reported_not_dropped_silently() {
     let d = Dir::new();
-    let r = d.ingest(&[corpus("otlp/otlp-proto_examples_trace.json")]);
+    let r = d.ingest(&[corpus("otlp/otlp-proto_examples_metrics.json")]);
     let f = &r.files[0];
     assert_eq!(f.records_added, 0);
+    assert_eq!(f.spans_added, 0);
     assert_eq!(
         f.skipped_by_reason.get(&SkipReason::UnsupportedSignal),
         Some(&1)

@@ -11,3 +11,4 @@ mod cli;
 mod corpus;
 mod cursor;
 mod queries;
+mod traces;

@@ -81,9 +81,14 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
                 .resumed_from_line
                 .map(|l| format!(", resumed at line {l}"))
                 .unwrap_or_default();
+            let spans = if f.spans_added > 0 {
+                format!(", spans: {}", f.spans_added)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "  records added: {}, lines skipped: {}{resumed}",
+                "  records added: {}{spans}, lines skipped: {}{resumed}",
                 f.records_added, f.skipped
             )?;
         }
@@ -118,9 +123,10 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "{} file(s), {} record(s) added, {} line(s) skipped",
+        "{} file(s), {} record(s) and {} span(s) added, {} line(s) skipped",
         r.files.len(),
         r.records_added,
+        r.spans_added,
         r.skipped
     )
 }

@@ -9,6 +9,7 @@
 //! Nothing good is dropped and nothing bad is silent: every unit that is not a record is
 //! counted with its reason and line in the report and in the workspace.
 
+pub mod exports;
 pub mod framing;
 pub mod genai;
 pub mod json_logs;
@@ -550,6 +551,23 @@ fn process_unit(bytes: &[u8], cx: &Context, line: u64) -> Outcome {
                 if obj.has("resourceSpans") {
                     return traces_outcome(t, line);
                 }
+                let langfuse = obj.has("observations") && obj.has("trace");
+                let langsmith = (obj.has("run_type") && obj.has("trace_id"))
+                    || ((obj.has("post") || obj.has("patch"))
+                        && (t.contains("\"run_type\"") || t.contains("\"dotted_order\"")));
+                if langfuse || langsmith {
+                    return match serde_json::from_str::<serde_json::Value>(t) {
+                        Ok(v) => {
+                            let (spans, problems) = if langfuse {
+                                exports::map_langfuse(&v, line)
+                            } else {
+                                exports::map_langsmith(&v, line)
+                            };
+                            Outcome::Spans(spans, problems)
+                        }
+                        Err(e) => json_error(t, &e),
+                    };
+                }
                 if obj.has("resourceMetrics") {
                     return Outcome::Skip(
                         SkipReason::UnsupportedSignal,
@@ -843,10 +861,18 @@ fn ingest_file_inner(
     // Resuming right after a record that ended without a newline: the newline that follows
     // is that record's, not a blank line.
     let mut swallow_newline = matches!(prev_byte, Some(b) if b != b'\n');
-    // An OTLP export holds one request per file or per line, so a run of 100,000 spans is
-    // one unit of tens of megabytes: such files get a large unit limit, log lines keep theirs.
-    let otlp_head = memchr::memmem::find(&head, b"\"resourceSpans\"").is_some()
-        || memchr::memmem::find(&head, b"\"resourceLogs\"").is_some();
+    // An OTLP export holds one request per file or per line (a Langfuse or LangSmith export
+    // one object), so a run of 100,000 spans is one unit of tens of megabytes: such files get
+    // a large unit limit, log lines keep theirs.
+    let otlp_head = [
+        &b"\"resourceSpans\""[..],
+        b"\"resourceLogs\"",
+        b"\"observations\"",
+        b"\"run_type\"",
+        b"\"post\"",
+    ]
+    .iter()
+    .any(|k| memchr::memmem::find(&head, k).is_some());
     let unit_cap = if otlp_head {
         opts.max_line_bytes.max(OTLP_UNIT_BYTES)
     } else {

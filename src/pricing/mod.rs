@@ -69,9 +69,8 @@ pub fn price(model: &str) -> Option<Price> {
     let m = m.strip_prefix("anthropic.").unwrap_or(m);
     let mut best: Option<(usize, Price)> = None;
     for (name, price) in TABLE {
-        let hit = m == *name
-            || (m.starts_with(name)
-                && m[name.len()..].starts_with(|c: char| c == '-' || c == '@' || c == ':'));
+        let hit =
+            m == *name || (m.starts_with(name) && m[name.len()..].starts_with(['-', '@', ':']));
         if hit && best.is_none_or(|(n, _)| name.len() > n) {
             best = Some((name.len(), *price));
         }

@@ -181,12 +181,10 @@ fn read_message(v: &Value) -> Option<ChatMessage> {
     {
         push_text(&mut m.content, &as_text(t));
     }
-    for tc in o
+    let calls = o
         .get("tool_calls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+        .or_else(|| o.get("additional_kwargs").and_then(|k| k.get("tool_calls")));
+    for tc in calls.and_then(Value::as_array).into_iter().flatten() {
         let f = tc.get("function").unwrap_or(tc);
         m.tool_calls.push(ToolCall {
             id: tc.get("id").and_then(Value::as_str).map(str::to_owned),
@@ -319,10 +317,18 @@ pub fn read_span(attrs_json: &str, kind: crate::model::SpanKind) -> SpanReading 
         _ => Map::new(),
     };
     // OTLP spans keep their attributes under `attributes`; log spans at the top.
-    let a = match root.get("attributes") {
+    let mut a = match root.get("attributes") {
         Some(Value::Object(o)) => o.clone(),
-        _ => root.clone(),
+        _ => Map::new(),
     };
+    for (k, v) in &root {
+        if !matches!(
+            k.as_str(),
+            "attributes" | "resource" | "scope" | "events" | "links"
+        ) {
+            a.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     let mut r = SpanReading::default();
     if kind == SpanKind::Llm || kind == SpanKind::Agent {
         let oi_in = openinference_messages(&a, "llm.input_messages.");

@@ -99,8 +99,8 @@ pub fn assemble(run: RunRow, spans: Vec<Span>) -> RunView {
         }
     }
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for i in 0..n {
-        if let Some(p) = parent_of[i] {
+    for (i, p) in parent_of.iter().enumerate() {
+        if let Some(p) = *p {
             children[p].push(i);
         }
     }
