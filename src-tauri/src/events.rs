@@ -14,6 +14,7 @@ pub enum MenuActionKind {
     OpenFiles,
     OpenFolder,
     ShowLogs,
+    ShowRuns,
     ShowSources,
     ShowKeys,
 }

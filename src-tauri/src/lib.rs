@@ -97,7 +97,8 @@ fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<Menu<R>> {
                 Some("CmdOrCtrl+Shift+O"),
             )?,
             &PredefinedMenuItem::separator(app)?,
-            &PredefinedMenuItem::quit(app, Some("Quit"))?,
+            // Not PredefinedMenuItem::quit: muda has no GTK quit item (it shows greyed out).
+            &MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
         ],
     )?;
     let view = Submenu::with_items(
@@ -106,7 +107,8 @@ fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<Menu<R>> {
         true,
         &[
             &MenuItem::with_id(app, "show_logs", "Logs", true, Some("CmdOrCtrl+1"))?,
-            &MenuItem::with_id(app, "show_sources", "Sources", true, Some("CmdOrCtrl+2"))?,
+            &MenuItem::with_id(app, "show_runs", "Runs", true, Some("CmdOrCtrl+2"))?,
+            &MenuItem::with_id(app, "show_sources", "Sources", true, Some("CmdOrCtrl+3"))?,
             &MenuItem::with_id(app, "show_keys", "Keyboard Shortcuts", true, None::<&str>)?,
         ],
     )?;
@@ -127,7 +129,12 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
                 let action = match ev.id().as_ref() {
                     "open_files" => MenuActionKind::OpenFiles,
                     "open_folder" => MenuActionKind::OpenFolder,
+                    "quit" => {
+                        app.exit(0);
+                        return;
+                    }
                     "show_logs" => MenuActionKind::ShowLogs,
+                    "show_runs" => MenuActionKind::ShowRuns,
                     "show_sources" => MenuActionKind::ShowSources,
                     "show_keys" => MenuActionKind::ShowKeys,
                     _ => return,

@@ -144,6 +144,25 @@ pub fn assemble(run: RunRow, spans: Vec<Span>) -> RunView {
         stack.push(i);
         walk(&mut stack, &mut order, &mut seen, &mut depth);
     }
+    // A span known only from a point in time (a log line without a duration) that has
+    // children spans at least them, so it draws as the bar it was.
+    let mut spans = spans;
+    for &i in order.iter().rev() {
+        if spans[i].start_ns == spans[i].end_ns && !children[i].is_empty() {
+            let lo = children[i]
+                .iter()
+                .map(|c| spans[*c].start_ns)
+                .min()
+                .unwrap_or(spans[i].start_ns);
+            let hi = children[i]
+                .iter()
+                .map(|c| spans[*c].end_ns)
+                .max()
+                .unwrap_or(spans[i].end_ns);
+            spans[i].start_ns = spans[i].start_ns.min(lo);
+            spans[i].end_ns = spans[i].end_ns.max(hi);
+        }
+    }
     // Positions in display order.
     let mut pos = vec![0u32; n];
     for (k, &i) in order.iter().enumerate() {
@@ -171,24 +190,26 @@ pub fn assemble(run: RunRow, spans: Vec<Span>) -> RunView {
     let mut critical = vec![false; n];
     let mut critical_path_ns = 0i64;
     if let Some(r) = root {
-        let mut stack = vec![r];
-        while let Some(i) = stack.pop() {
+        // Each critical span counts only within the window its parent left for it, so the
+        // path's length never exceeds the run's.
+        let mut stack = vec![(r, spans[r].start_ns, spans[r].end_ns)];
+        while let Some((i, lo, hi)) = stack.pop() {
             critical[i] = true;
             let mut kids = children[i].clone();
             kids.sort_by(|a, b| spans[*b].end_ns.cmp(&spans[*a].end_ns));
-            let mut cursor = spans[i].end_ns;
+            let mut cursor = hi;
             let mut covered = 0i64;
             for c in kids {
                 let cs = &spans[c];
-                if critical[c] || cs.start_ns >= cursor {
+                let (c_lo, c_hi) = (cs.start_ns.max(lo), cs.end_ns.min(cursor));
+                if critical[c] || c_lo >= c_hi {
                     continue;
                 }
-                let end = cs.end_ns.min(cursor);
-                covered += end - cs.start_ns.max(spans[i].start_ns);
-                cursor = cs.start_ns;
-                stack.push(c);
+                covered += c_hi - c_lo;
+                cursor = c_lo;
+                stack.push((c, c_lo, c_hi));
             }
-            critical_path_ns += (spans[i].end_ns - spans[i].start_ns - covered).max(0);
+            critical_path_ns += (hi - lo - covered).max(0);
         }
     }
     let orphans = orphan.iter().filter(|o| **o).count() as u32;

@@ -601,7 +601,7 @@ def files_dragged_from_another_app_and_dropped_on_the_window_are_read(ctx):
     start = (sx + swid // 2, sy + shei // 2)
     target = (ax + aw // 2, ay + ah // 2)
     assert not (sx <= target[0] < sx + swid and sy <= target[1] < sy + shei), "the drop point is on the drag source"
-    overlay = "return [...document.querySelectorAll('.drop-card')].map(e => e.textContent.trim())"
+    overlay = "return [...document.querySelectorAll('[data-testid=drop-overlay]')].map(e => e.textContent.trim())"
     pressed = False
     try:
         xdo("mousemove", *start)
@@ -639,6 +639,68 @@ def files_dragged_from_another_app_and_dropped_on_the_window_are_read(ctx):
     assert "bunyan withreq.log" in texts and "clef-tool_example.clef" in texts, texts
     no_error_shown(wd)
     wd.screenshot("dropped-files")
+
+
+
+@test
+def a_run_opens_as_a_waterfall_replays_to_its_cost_and_shows_a_conversation(ctx):
+    """agentgen OTLP from the command line: the Runs view lists every run of the truth; the
+    most expensive opens as a waterfall of its spans; the replay played from the start ends
+    at the truth's cost and tokens; an LLM span shows its conversation."""
+    f = os.path.join(ctx.tmp, "traces.json")
+    subprocess.run([sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "otlp", "--runs", "6",
+                    "--seed", "21", "-o", f], check=True, capture_output=True)
+    truth = json.load(open(f + ".truth.json"))
+    cols = truth["per_run"]["columns"]
+    runs = [dict(zip(cols, r)) for r in truth["per_run"]["rows"]]
+    wd = ctx.launch([f])
+    wd.click(wait("the Runs tab", lambda: wd.find_all("[data-testid=nav-runs]"))[0])
+    wait("every run of the truth listed",
+         lambda: len(wd.find_all("[data-testid=run-row]")) == truth["runs"])
+    listed = set(wd.js("return [...document.querySelectorAll('[data-testid=run-row]')].map(e => e.dataset.traceId)"))
+    assert listed == {r["trace_id"] for r in runs}, listed
+    wd.screenshot("runs-list")
+    run = max(runs, key=lambda r: r["cost_usd"])
+    tid = run["trace_id"]
+    wd.js("document.querySelector(`[data-testid=run-row][data-trace-id='${arguments[0]}']`).click()", tid)
+    wait("the run view", lambda: wd.find_all(f"[data-testid=run-view][data-trace-id='{tid}']"))
+    assert wd.find_all("[data-testid=waterfall]"), "no waterfall canvas"
+    spans = json.loads(ctx.cli("run", tid, "--json"))["spans"]
+    assert len(spans) == run["spans"], (len(spans), run["spans"])
+    shown = wait("span rows", lambda: wd.js(
+        "return [...document.querySelectorAll('[data-testid=span-row]')].map(e => [e.dataset.spanId, e.dataset.kind])"))
+    ids = {s["span_id"]: s["kind"] for s in spans}
+    assert len(shown) == min(len(spans), len(shown)) and len(shown) >= min(len(spans), 10), shown
+    for sid, kind in shown:
+        assert ids.get(sid) == kind, (sid, kind)
+    # The tree lists the spans in the engine's order.
+    assert [x[0] for x in shown] == [s["span_id"] for s in spans[:len(shown)]]
+    wd.screenshot("run-waterfall")
+    # Replay from the start at 100x to the end.
+    wd.click(wd.find_all("[data-testid=replay-start]")[0])
+    wait("the replay at its start", lambda: wd.text(wd.find_all("[data-testid=replay-cost]")[0]).strip() == "$0.000000")
+    wd.js("const s = document.querySelector('[data-testid=replay-speed]'); s.value = '100';"
+          "s.dispatchEvent(new Event('change', {bubbles: true}));")
+    wd.click(wd.find_all("[data-testid=replay-play]")[0])
+    want_tokens = run["input_tokens"] + run["output_tokens"]
+
+    def at_end():
+        # One read of both, so they come from the same frame.
+        cost, tokens = wd.js("return ['cost', 'tokens'].map(k => "
+                             "document.querySelector(`[data-testid=replay-${k}]`).textContent.trim())")
+        return (cost, tokens) if tokens == str(want_tokens) else None
+    cost, _ = wait("the replay to reach the end", at_end, timeout=60)
+    assert abs(float(cost.lstrip("$")) - run["cost_usd"]) < 1e-6, (cost, run["cost_usd"])
+    wd.screenshot("run-replay-end")
+    # An LLM span's conversation.
+    llm = next(s for s in spans if s["kind"] == "llm")
+    wd.js("document.querySelector(`[data-testid=span-row][data-span-id='${arguments[0]}']`).click()", llm["span_id"])
+    roles = wait("the conversation", lambda: wd.js(
+        "return [...document.querySelectorAll('[data-testid=span-detail] [data-testid=chat-message]')].map(e => e.dataset.role)"))
+    assert "user" in roles, roles
+    assert "system" in roles or "assistant" in roles, roles
+    wd.screenshot("run-llm-conversation")
+    no_error_shown(wd)
 
 
 def main():

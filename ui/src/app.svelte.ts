@@ -1,11 +1,12 @@
 // The app as a whole: which view is showing, the feature states, and how they are wired
-// together (an ingest refreshes the workspace, the sources and the list; switching workspace
-// reloads everything). Listeners for the native menu, drag and drop and startup paths live
-// here so every way of opening files ends in the same `IngestState.start`.
+// together (an ingest refreshes the workspace, the sources, the log list and the runs list;
+// switching workspace reloads everything). Listeners for the native menu, drag and drop and
+// startup paths live here so every way of opening files ends in the same `IngestState.start`.
 
-import { app as appApi, desktop, describeUnknown, type Unlisten } from "./api";
+import { app as appApi, desktop, describeUnknown, type MenuAction, type Unlisten } from "./api";
 import { IngestState } from "./features/ingest/ingest.svelte";
 import { LogsState } from "./features/logs/logs.svelte";
+import { RunsState } from "./features/runs/runs.svelte";
 import { WorkspaceState } from "./features/shell/workspace.svelte";
 import { SourcesState } from "./features/sources/sources.svelte";
 import { loadSettings, saveSettings, type Settings, type View } from "./lib/settings";
@@ -21,6 +22,7 @@ export class AppState {
   readonly workspace = new WorkspaceState();
   readonly sources = new SourcesState();
   readonly logs = new LogsState();
+  readonly runs = new RunsState();
   readonly ingest = new IngestState(() => this.afterIngest());
 
   /** Restores remembered settings, loads the workspace, starts listening; returns a cleanup. */
@@ -29,6 +31,8 @@ export class AppState {
     this.view = s.view;
     this.logs.restore(s);
     this.logs.apply();
+    this.runs.restore(s);
+    this.runs.apply();
     void this.workspace.load();
     void this.sources.load();
 
@@ -71,6 +75,8 @@ export class AppState {
       since: this.logs.since,
       until: this.logs.until,
       source: this.logs.source,
+      runSort: this.runs.sort,
+      runDescending: this.runs.descending,
     };
   }
 
@@ -78,7 +84,7 @@ export class AppState {
     saveSettings(this.settings());
   }
 
-  private onMenuAction(action: "open_files" | "open_folder" | "show_logs" | "show_sources" | "show_keys"): void {
+  private onMenuAction(action: MenuAction["action"]): void {
     switch (action) {
       case "open_files":
         void this.openFiles();
@@ -88,6 +94,9 @@ export class AppState {
         break;
       case "show_logs":
         this.view = "logs";
+        break;
+      case "show_runs":
+        this.view = "runs";
         break;
       case "show_sources":
         this.view = "sources";
@@ -120,6 +129,7 @@ export class AppState {
     void this.workspace.load();
     void this.sources.load();
     this.logs.reload();
+    this.runs.reload();
   }
 
   /** Switches to the demo workspace or back to the user's, then reloads everything. */
@@ -134,6 +144,8 @@ export class AppState {
     // A source filter from the other workspace would match nothing here.
     this.logs.source = "";
     this.logs.apply();
+    this.runs.closeRun();
+    this.runs.apply();
     void this.sources.load();
   }
 

@@ -287,7 +287,7 @@ ts_ms: number; level: Level; message: string; source: string; line: number; trac
  * A menu item was chosen; the UI runs the same action as its toolbar button.
  */
 export type MenuAction = { action: MenuActionKind }
-export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_sources" | "show_keys"
+export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_sources" | "show_keys"
 /**
  * A path that could not be ingested, with what and where.
  */

@@ -18,7 +18,11 @@ import type {
   LogRowDto,
   MenuAction,
   Result,
+  RunQuery,
+  RunsPage,
+  RunView,
   SourceInfo,
+  SpanDetail,
   StoredSkip,
   WorkspaceInfo,
 } from "../bindings";
@@ -26,6 +30,7 @@ import { ApiError } from "./errors";
 
 export type {
   AppError,
+  ChatMessage,
   FileReport,
   FileStatus,
   IngestProgress,
@@ -36,10 +41,22 @@ export type {
   LogRowDto,
   MenuAction,
   PathError,
+  RunQuery,
+  RunRow,
+  RunSort,
+  RunSpan,
+  RunsPage,
+  RunView,
   SkipReason,
   SkippedLine,
   SourceInfo,
+  SpanDetail,
+  SpanException,
+  SpanKind,
+  SpanReading,
+  SpanStatus,
   StoredSkip,
+  ToolCall,
   WorkspaceInfo,
 } from "../bindings";
 export { ApiError, describeError, describeUnknown, invalidArgument } from "./errors";
@@ -85,6 +102,15 @@ export const sources = {
   list: (): Promise<SourceInfo[]> => unwrap(commands.sourcesList()),
   skipped: (sourceId: number, limit: number): Promise<StoredSkip[]> =>
     unwrap(commands.sourcesSkipped(sourceId, limit)),
+};
+
+export const runs = {
+  /** A page of runs matching `query` (its `limit`/`offset`), and how many match in all. */
+  list: (query: RunQuery): Promise<RunsPage> => unwrap(commands.runsList(query)),
+  /** One run with every span in tree order. */
+  get: (traceId: string): Promise<RunView> => unwrap(commands.runsGet(traceId)),
+  /** One span's attributes, conversation, exceptions and log lines; null when it is gone. */
+  span: (traceId: string, spanId: string): Promise<SpanDetail | null> => unwrap(commands.runsSpan(traceId, spanId)),
 };
 
 export const app = {

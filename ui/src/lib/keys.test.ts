@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { focusKind, keyAction, type FocusKind, type KeyPress } from "./keys";
+import { focusKind, keyAction, viewShortcut, type FocusKind, type KeyPress } from "./keys";
 
 const press = (key: string, focus: FocusKind = "other", mods: Partial<KeyPress> = {}): KeyPress => ({
   key,
@@ -78,5 +78,53 @@ describe("focusKind", () => {
     expect(focusKind(el("DIV"))).toBe("other");
     expect(focusKind(el("BODY"))).toBe("other");
     expect(focusKind(null)).toBe("other");
+  });
+});
+
+describe("keyAction in a run", () => {
+  it("maps the Run view's keys", () => {
+    const run = (key: string, focus: FocusKind = "other") => keyAction(press(key, focus), "run");
+    expect(run("j")).toBe("next");
+    expect(run("k")).toBe("prev");
+    expect(run("h")).toBe("collapse");
+    expect(run("ArrowLeft")).toBe("collapse");
+    expect(run("l")).toBe("expand");
+    expect(run("e")).toBe("nextError");
+    expect(run("E")).toBe("prevError");
+    expect(run("c")).toBe("nextCostly");
+    expect(run(" ")).toBe("playPause");
+    expect(run("[")).toBe("slower");
+    expect(run("]")).toBe("faster");
+    expect(run("+")).toBe("zoomIn");
+    expect(run("-")).toBe("zoomOut");
+    expect(run("0")).toBe("zoomReset");
+    expect(run("End")).toBe("replayEnd");
+    expect(run("Home")).toBe("replayStart");
+    expect(run("Escape")).toBe("escape");
+    expect(run("?")).toBe("toggleKeymap");
+  });
+
+  it("keeps the run's keys out of the lists", () => {
+    for (const key of ["h", "l", "c", " ", "[", "]", "+", "-", "0"]) expect(keyAction(press(key))).toBeNull();
+    expect(keyAction(press("End"))).toBe("last");
+    expect(keyAction(press("Home"))).toBe("first");
+  });
+
+  it("leaves Space to a focused button and everything to a text field", () => {
+    expect(keyAction(press(" ", "control"), "run")).toBeNull();
+    for (const key of ["h", "c", " ", "[", "0", "End"]) expect(keyAction(press(key, "text"), "run")).toBeNull();
+  });
+});
+
+describe("viewShortcut", () => {
+  const mods = (key: string, m: Partial<KeyPress>) => ({ key, ctrlKey: false, metaKey: false, altKey: false, ...m });
+
+  it("switches views with Ctrl or Cmd and a digit", () => {
+    expect(viewShortcut(mods("1", { ctrlKey: true }))).toBe("logs");
+    expect(viewShortcut(mods("2", { metaKey: true }))).toBe("runs");
+    expect(viewShortcut(mods("3", { ctrlKey: true }))).toBe("sources");
+    expect(viewShortcut(mods("3", {}))).toBeNull();
+    expect(viewShortcut(mods("3", { ctrlKey: true, altKey: true }))).toBeNull();
+    expect(viewShortcut(mods("4", { ctrlKey: true }))).toBeNull();
   });
 });

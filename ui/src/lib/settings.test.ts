@@ -3,8 +3,23 @@ import { DEFAULT_SETTINGS, parseSettings } from "./settings";
 
 describe("parseSettings", () => {
   it("restores what was saved", () => {
-    const saved = { view: "sources", level: "warn+", search: "timeout", since: "15m", until: "", source: "/var/log/a.jsonl" };
+    const saved = {
+      view: "sources",
+      level: "warn+",
+      search: "timeout",
+      since: "15m",
+      until: "",
+      source: "/var/log/a.jsonl",
+      runSort: "cost",
+      runDescending: true,
+    };
     expect(parseSettings(JSON.stringify(saved))).toEqual(saved);
+    expect(parseSettings(JSON.stringify({ ...saved, view: "runs" })).view).toBe("runs");
+  });
+
+  it("reads settings saved before the runs view existed", () => {
+    const old = { view: "logs", level: "all", search: "", since: "", until: "", source: "" };
+    expect(parseSettings(JSON.stringify(old))).toEqual(DEFAULT_SETTINGS);
   });
 
   it("starts fresh when nothing or garbage is stored", () => {
@@ -15,7 +30,9 @@ describe("parseSettings", () => {
   });
 
   it("replaces each bad field by its default", () => {
-    const s = parseSettings(JSON.stringify({ view: "runs", level: "loud", search: 5, since: "1h", source: "x".repeat(10_000) }));
+    const s = parseSettings(
+      JSON.stringify({ view: "charts", level: "loud", search: 5, since: "1h", source: "x".repeat(10_000), runSort: "vibes", runDescending: "yes" }),
+    );
     expect(s).toEqual({ ...DEFAULT_SETTINGS, since: "1h" });
   });
 });

@@ -1,11 +1,16 @@
-// What the app remembers between launches: the last view and the log filters.
+// What the app remembers between launches: the last view, the log filters and how the runs
+// list is sorted.
 //
 // localStorage is untrusted input like any other (an older build, a hand edit), so reading
 // checks every field and falls back to the default for anything unexpected.
 
+import type { RunSort } from "../api";
 import { isLevelFilterValue, type LevelFilterValue } from "./levels";
 
-export type View = "logs" | "sources";
+export type View = "logs" | "sources" | "runs";
+
+const VIEWS: readonly View[] = ["logs", "sources", "runs"];
+const RUN_SORTS: readonly RunSort[] = ["start", "duration", "cost", "tokens", "errors", "status", "spans"];
 
 export interface Settings {
   view: View;
@@ -15,6 +20,8 @@ export interface Settings {
   until: string;
   /** Source path, or "" for every source. */
   source: string;
+  runSort: RunSort;
+  runDescending: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -24,6 +31,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   since: "",
   until: "",
   source: "",
+  runSort: "start",
+  runDescending: false,
 };
 
 const KEY = "sightline.settings.v1";
@@ -44,12 +53,14 @@ export function parseSettings(raw: string | null): Settings {
   if (typeof data !== "object" || data === null || Array.isArray(data)) return { ...DEFAULT_SETTINGS };
   const o = data as Record<string, unknown>;
   return {
-    view: o.view === "sources" ? "sources" : "logs",
+    view: VIEWS.find((v) => v === o.view) ?? DEFAULT_SETTINGS.view,
     level: isLevelFilterValue(o.level) ? o.level : DEFAULT_SETTINGS.level,
     search: text(o.search, DEFAULT_SETTINGS.search),
     since: text(o.since, DEFAULT_SETTINGS.since),
     until: text(o.until, DEFAULT_SETTINGS.until),
     source: text(o.source, DEFAULT_SETTINGS.source),
+    runSort: RUN_SORTS.find((v) => v === o.runSort) ?? DEFAULT_SETTINGS.runSort,
+    runDescending: typeof o.runDescending === "boolean" ? o.runDescending : DEFAULT_SETTINGS.runDescending,
   };
 }
 
