@@ -39,42 +39,89 @@ const CONTAINERS: &[&str] = &[
     "Properties",
 ];
 
+/// Field lookup over a JSON object, or over a record's gathered fields.
+trait Fields {
+    fn field(&self, k: &str) -> Option<&Value>;
+}
+
+impl Fields for Map<String, Value> {
+    fn field(&self, k: &str) -> Option<&Value> {
+        self.get(k)
+    }
+}
+
+/// A record's fields by reference: gathering copies nothing (log lines carry whole tool
+/// outputs and prompts).
+type Gathered<'a> = std::collections::HashMap<&'a str, &'a Value>;
+
+impl Fields for Gathered<'_> {
+    fn field(&self, k: &str) -> Option<&Value> {
+        self.get(k).copied()
+    }
+}
+
 /// The record's fields, containers flattened (outer keys win).
-fn gather(attrs: &Map<String, Value>) -> Map<String, Value> {
-    fn walk(m: &Map<String, Value>, out: &mut Map<String, Value>, depth: u32) {
+fn gather(attrs: &Map<String, Value>) -> Gathered<'_> {
+    fn walk<'a>(m: &'a Map<String, Value>, out: &mut Gathered<'a>, depth: u32) {
         for (k, v) in m {
-            if let Value::Object(inner) = v {
-                if depth < 2 && CONTAINERS.contains(&k.as_str()) {
-                    walk(inner, out, depth + 1);
-                } else if !out.contains_key(k) {
-                    out.insert(k.clone(), v.clone());
+            match v {
+                Value::Object(inner) if depth < 2 && CONTAINERS.contains(&k.as_str()) => {
+                    walk(inner, out, depth + 1)
                 }
-            } else if !out.contains_key(k) {
-                out.insert(k.clone(), v.clone());
+                _ => {
+                    out.entry(k.as_str()).or_insert(v);
+                }
             }
         }
     }
-    let mut out = Map::new();
+    let mut out = Gathered::with_capacity(attrs.len() * 2);
     // Top-level keys first, then containers.
     for (k, v) in attrs {
         if !v.is_object() || !CONTAINERS.contains(&k.as_str()) {
-            out.insert(k.clone(), v.clone());
+            out.insert(k.as_str(), v);
         }
     }
     walk(attrs, &mut out, 0);
     out
 }
 
-fn text(f: &Map<String, Value>, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match f.get(*k)? {
+/// Fields of a log line kept on the span it describes.
+const SPAN_FIELDS: &[&str] = &[
+    "inputs",
+    "input",
+    "arguments",
+    "args",
+    "output",
+    "result",
+    "observation",
+    "messages",
+    "prompt",
+    "completion",
+    "response",
+    "query",
+    "answer",
+    "thought",
+    "action",
+    "error",
+    "exception",
+    "finish_reason",
+    "attempt",
+    "iteration",
+    "status",
+    "agent",
+    "session_id",
+];
+
+fn text(f: &impl Fields, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| match f.field(k)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     })
 }
 
-fn int(f: &Map<String, Value>, keys: &[&str]) -> Option<i64> {
-    keys.iter().find_map(|k| f.get(*k).and_then(int_of))
+fn int(f: &impl Fields, keys: &[&str]) -> Option<i64> {
+    keys.iter().find_map(|k| f.field(k).and_then(int_of))
 }
 
 /// A decimal number of `unit` nanoseconds, exactly (no float rounding of `1.187755` s).
@@ -181,10 +228,10 @@ const DURATION_KEYS: &[(&str, i64)] = &[
     ("duration_nanos", 1),
 ];
 
-fn duration_ns(f: &Map<String, Value>) -> Option<i64> {
+fn duration_ns(f: &impl Fields) -> Option<i64> {
     DURATION_KEYS
         .iter()
-        .find_map(|(k, unit)| match f.get(*k)? {
+        .find_map(|(k, unit)| match f.field(k)? {
             Value::Number(n) => decimal_ns(&n.to_string(), *unit),
             Value::String(s) if *unit == 1_000_000_000 => duration_str_ns(s),
             Value::String(s) => decimal_ns(s, *unit),
@@ -193,8 +240,8 @@ fn duration_ns(f: &Map<String, Value>) -> Option<i64> {
         .filter(|d| *d >= 0)
 }
 
-fn time_field(f: &Map<String, Value>, keys: &[&str], year: i64) -> Option<i64> {
-    keys.iter().find_map(|k| match f.get(*k)? {
+fn time_field(f: &impl Fields, keys: &[&str], year: i64) -> Option<i64> {
+    keys.iter().find_map(|k| match f.field(k)? {
         Value::String(s) => parse_time_str(s, year).map(|t| t.ns),
         Value::Number(n) => super::timestamp::parse_epoch_number(&n.to_string()).map(|t| t.ns),
         _ => None,
@@ -215,16 +262,16 @@ fn is_failure_word(s: &str) -> bool {
     )
 }
 
-fn status_of(f: &Map<String, Value>, level: Level) -> (SpanStatus, Option<String>) {
+fn status_of(f: &impl Fields, level: Level) -> (SpanStatus, Option<String>) {
     let err_text = ["error", "err", "exception", "error_message"]
         .iter()
-        .find_map(|k| match f.get(*k)? {
+        .find_map(|k| match f.field(k)? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             Value::Object(o) if !o.is_empty() => Some(Value::Object(o.clone()).to_string()),
             _ => None,
         });
     let status_word = text(f, &["status", "outcome", "result_status"]);
-    let success = f.get("success").and_then(Value::as_bool);
+    let success = f.field("success").and_then(Value::as_bool);
     if err_text.is_some()
         || success == Some(false)
         || status_word.as_deref().is_some_and(is_failure_word)
@@ -309,12 +356,12 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
             "ls_model_name",
         ],
     );
+    let no_usage = Map::new();
     let usage = f
-        .get("usage")
+        .field("usage")
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let tok = |keys: &[&str]| int(&f, keys).or_else(|| int(&usage, keys));
+        .unwrap_or(&no_usage);
+    let tok = |keys: &[&str]| int(&f, keys).or_else(|| int(usage, keys));
     let input_tokens = tok(&[
         "input_tokens",
         "prompt_tokens",
@@ -350,12 +397,12 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
 
     let kind = if is_summary
         || (m.parent_span_id.is_none()
-            && (f.contains_key("llm_calls") || f.contains_key("iterations")))
+            && (f.field("llm_calls").is_some() || f.field("iterations").is_some()))
     {
         SpanKind::Agent
     } else if event == "llm_call"
         || (model.is_some()
-            && (input_tokens.is_some() || output_tokens.is_some() || f.contains_key("provider")))
+            && (input_tokens.is_some() || output_tokens.is_some() || f.field("provider").is_some()))
     {
         SpanKind::Llm
     } else if tool.is_some() || event == "tool_execution" {
@@ -427,8 +474,8 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
         ]);
         span.cache_write_tokens = tok(&["cache_write_tokens", "cache_creation_input_tokens"]);
         span.cost = f
-            .get("cost_usd")
-            .or_else(|| f.get("cost"))
+            .field("cost_usd")
+            .or_else(|| f.field("cost"))
             .and_then(Value::as_f64)
             .or_else(|| {
                 pricing::cost(
@@ -442,9 +489,15 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
     } else if kind == SpanKind::Agent {
         span.model = model;
     }
-    // The span's attributes: the record's fields, without the bulky iteration list.
-    let mut own = f;
-    let iterations = own.remove("trace");
+    // The span's attributes: only what the span detail reads (a call's input and output, an
+    // iteration's thought and action, the error). Everything else of the line stays in the
+    // log record, which is linked to the span: copying it all doubled what an ingest of span-
+    // carrying logs writes, and halved its speed.
+    let own: Map<String, Value> = SPAN_FIELDS
+        .iter()
+        .filter_map(|k| f.field(k).map(|v| ((*k).to_owned(), v.clone())))
+        .collect();
+    let iterations = f.field("trace");
     span.attrs = Value::Object(own).to_string();
 
     let mut out = vec![span];
