@@ -4,7 +4,8 @@ ReAct loop, each with an LLM call (GenAI + OpenInference attributes, tokens) and
 every 50th tool failing with an exception event. Deterministic. Used by bench/traces.sh for
 the "100,000-span run" figures; agentgen caps a run at 10 steps.
 
-usage: big_run.py OUT.json [SPANS]
+usage: big_run.py OUT.json [SPANS [SEED]]   (another SEED gives another trace id, so two runs
+can share a workspace)
 """
 import json
 import random
@@ -12,7 +13,7 @@ import sys
 
 out = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
-rng = random.Random(7)
+rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 7)
 trace = "%032x" % rng.getrandbits(128)
 t0 = 1_717_243_200_000_000_000
 spans = []
