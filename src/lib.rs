@@ -18,11 +18,13 @@
 //! # Ok::<(), sightline::Error>(())
 //! ```
 
+pub mod alerts;
 pub mod demo;
 pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod pricing;
+pub mod promql;
 pub mod store;
 pub mod time_arg;
 pub mod traces;

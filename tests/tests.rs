@@ -10,5 +10,6 @@ mod agentgen;
 mod cli;
 mod corpus;
 mod cursor;
+mod promql;
 mod queries;
 mod traces;

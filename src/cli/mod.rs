@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod logs;
+mod rules;
 mod runs;
 mod stats;
 
@@ -36,6 +37,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Check rule files and run rule unit tests (promtool's format)
+    Rules(rules::Cmd),
     /// Write the demo agent session (three services, three log dialects)
     Demo(demo::Cmd),
 }
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Run(c) => c.run(&db),
         Command::Stats(c) => c.run(&db),
         Command::Demo(c) => c.run(&db),
+        Command::Rules(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,293 @@
+//! Rule evaluation: recording rules write series, alerting rules move each label set through
+//! inactive → pending → firing → resolved, honouring `for` and `keep_firing_for`, exactly as
+//! Prometheus' rule manager does, so a rule behaves the same here and on a server.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::rules::{Rule, RuleGroup, RuleKind};
+use super::template::TemplateData;
+use crate::promql::{Labels, MemSource, NAME, PromqlError, Sample, Series, SeriesSource, Value};
+
+/// Where an alert stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertPhase {
+    Pending,
+    Firing,
+    /// Resolved: kept for a while so the resolution can be reported.
+    Inactive,
+}
+
+/// One alert: a rule's label set that is (or recently was) active.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActiveAlert {
+    pub labels: Labels,
+    pub annotations: BTreeMap<String, String>,
+    pub phase: AlertPhase,
+    /// Unix ms.
+    pub active_at: i64,
+    pub fired_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub keep_firing_since: Option<i64>,
+    pub value: f64,
+}
+
+/// How long a resolved alert is kept (Prometheus keeps it 15 minutes).
+const RESOLVED_RETENTION_MS: i64 = 15 * 60 * 1000;
+
+/// The state of every alerting rule of one group, by rule index.
+#[derive(Debug, Default, Clone)]
+pub struct GroupState {
+    pub alerts: HashMap<usize, HashMap<Labels, ActiveAlert>>,
+}
+
+/// Fixed context of an evaluation.
+#[derive(Debug, Default, Clone)]
+pub struct EvalContext {
+    pub external_labels: BTreeMap<String, String>,
+    pub external_url: String,
+}
+
+/// A source with series written during evaluation layered over another.
+#[allow(missing_debug_implementations)]
+pub struct Layered<'a> {
+    pub base: &'a dyn SeriesSource,
+    pub top: &'a MemSource,
+}
+
+impl SeriesSource for Layered<'_> {
+    fn select(
+        &self,
+        matchers: &[promql_parser::label::Matcher],
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<Series>, PromqlError> {
+        let mut out = self.base.select(matchers, lo, hi)?;
+        for s in self.top.select(matchers, lo, hi)? {
+            match out.iter_mut().find(|o| o.labels == s.labels) {
+                Some(o) => {
+                    o.samples.extend(s.samples);
+                    o.samples.sort_by_key(|p| p.0);
+                    o.samples.dedup_by_key(|p| p.0);
+                }
+                None => out.push(s),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One rule's failure at one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleError {
+    pub group: String,
+    pub rule: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "group {:?}, rule {:?}: {}",
+            self.group, self.rule, self.message
+        )
+    }
+}
+
+/// Evaluates every rule of `group` at `ts` in order. Recorded series and the `ALERTS` /
+/// `ALERTS_FOR_STATE` series go into `out` (which later rules see); alert state is updated in
+/// `state`. Returns the rules that failed.
+pub fn eval_group(
+    group: &RuleGroup,
+    state: &mut GroupState,
+    base: &dyn SeriesSource,
+    out: &mut MemSource,
+    ts: i64,
+    ctx: &EvalContext,
+) -> Vec<RuleError> {
+    let mut errors = Vec::new();
+    for (i, rule) in group.rules.iter().enumerate() {
+        let result = {
+            let src = Layered { base, top: out };
+            rule.expr.instant(&src, ts)
+        };
+        let err = |message: String| RuleError {
+            group: group.name.clone(),
+            rule: rule.name().to_string(),
+            message,
+        };
+        let vector = match result {
+            Ok(Value::Vector(v)) => v,
+            Ok(Value::Scalar(v)) => vec![Sample {
+                labels: Labels::default(),
+                value: v,
+            }],
+            Ok(other) => {
+                errors.push(err(format!(
+                    "the expression gives a {}, not a vector",
+                    other.type_name()
+                )));
+                continue;
+            }
+            Err(e) => {
+                errors.push(err(e.to_string()));
+                continue;
+            }
+        };
+        if let Some(limit) = group.limit.filter(|l| *l > 0)
+            && vector.len() as u64 > limit
+        {
+            errors.push(err(format!(
+                "{} results exceed the group's limit of {limit}",
+                vector.len()
+            )));
+            continue;
+        }
+        match &rule.kind {
+            RuleKind::Record { name } => {
+                let mut seen = std::collections::HashSet::new();
+                for s in vector {
+                    let mut l = s.labels;
+                    l.set(NAME, name);
+                    for (k, t) in &rule.labels {
+                        l.set(k, &t.expand(&TemplateData::default()));
+                    }
+                    if !seen.insert(l.clone()) {
+                        errors.push(err(
+                            "the result holds two series with the same labels".into()
+                        ));
+                        break;
+                    }
+                    out.add_labels(l, &[(ts, s.value)]);
+                }
+            }
+            RuleKind::Alert { .. } => {
+                let alerts = state.alerts.entry(i).or_default();
+                match eval_alert(rule, alerts, vector, ts, ctx) {
+                    Ok(series) => {
+                        for (l, v) in series {
+                            out.add_labels(l, &[(ts, v)]);
+                        }
+                    }
+                    Err(m) => errors.push(err(m)),
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// Moves one alerting rule's alerts forward to `ts` given its expression's result; returns the
+/// `ALERTS` and `ALERTS_FOR_STATE` samples to write.
+pub fn eval_alert(
+    rule: &Rule,
+    active: &mut HashMap<Labels, ActiveAlert>,
+    vector: Vec<Sample>,
+    ts: i64,
+    ctx: &EvalContext,
+) -> Result<Vec<(Labels, f64)>, String> {
+    let RuleKind::Alert {
+        name,
+        for_ms,
+        keep_firing_for_ms,
+        annotations,
+    } = &rule.kind
+    else {
+        return Ok(Vec::new());
+    };
+    let mut current: HashMap<Labels, ActiveAlert> = HashMap::new();
+    for s in vector {
+        let data = TemplateData {
+            labels: s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value: s.value,
+            external_labels: ctx.external_labels.clone(),
+            external_url: ctx.external_url.clone(),
+        };
+        let mut l = s.labels.without_name();
+        for (k, t) in &rule.labels {
+            l.set(k, &t.expand(&data));
+        }
+        l.set("alertname", name);
+        let ann: BTreeMap<String, String> = annotations
+            .iter()
+            .map(|(k, t)| (k.clone(), t.expand(&data)))
+            .collect();
+        if current.contains_key(&l) {
+            return Err("the result holds two series with the same labels after applying the alert's labels".into());
+        }
+        current.insert(
+            l.clone(),
+            ActiveAlert {
+                labels: l,
+                annotations: ann,
+                phase: AlertPhase::Pending,
+                active_at: ts,
+                fired_at: None,
+                resolved_at: None,
+                keep_firing_since: None,
+                value: s.value,
+            },
+        );
+    }
+    for (l, a) in current.iter() {
+        match active.get_mut(l) {
+            Some(old) if old.phase != AlertPhase::Inactive => {
+                old.value = a.value;
+                old.annotations = a.annotations.clone();
+                old.keep_firing_since = None;
+            }
+            _ => {
+                active.insert(l.clone(), a.clone());
+            }
+        }
+    }
+    let mut series = Vec::new();
+    let mut gone = Vec::new();
+    for (l, a) in active.iter_mut() {
+        if !current.contains_key(l) {
+            let mut keep_firing = false;
+            if a.phase == AlertPhase::Firing && *keep_firing_for_ms > 0 {
+                let since = *a.keep_firing_since.get_or_insert(ts);
+                keep_firing = ts - since < *keep_firing_for_ms;
+            }
+            if !keep_firing {
+                if a.phase == AlertPhase::Pending
+                    || a.resolved_at
+                        .is_some_and(|r| ts - r > RESOLVED_RETENTION_MS)
+                {
+                    gone.push(l.clone());
+                }
+                if a.phase != AlertPhase::Inactive {
+                    a.phase = AlertPhase::Inactive;
+                    a.resolved_at = Some(ts);
+                }
+                continue;
+            }
+        }
+        if a.phase == AlertPhase::Pending && ts - a.active_at >= *for_ms {
+            a.phase = AlertPhase::Firing;
+            a.fired_at = Some(ts);
+        }
+        let state = match a.phase {
+            AlertPhase::Pending => "pending",
+            AlertPhase::Firing => "firing",
+            AlertPhase::Inactive => continue,
+        };
+        let mut al = a.labels.clone();
+        al.set(NAME, "ALERTS");
+        al.set("alertstate", state);
+        series.push((al, 1.0));
+        let mut fl = a.labels.clone();
+        fl.set(NAME, "ALERTS_FOR_STATE");
+        series.push((fl, (a.active_at / 1000) as f64));
+    }
+    for l in gone {
+        active.remove(&l);
+    }
+    Ok(series)
+}

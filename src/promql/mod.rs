@@ -1,0 +1,469 @@
+//! PromQL over Sightline's own series.
+//!
+//! Queries are parsed by the `promql-parser` crate and evaluated here, over any
+//! [`SeriesSource`]: the workspace's stored series (scraped and derived alike), or the
+//! in-memory [`MemSource`] that rule unit tests load their `input_series` into.
+//!
+//! The semantics follow Prometheus 2.x, the version `promtool` on Debian 12 ships and the one
+//! the differential tests compare with: selector windows are closed at both ends
+//! (`[t - range, t]`), the lookback delta is 5 minutes, a staleness marker ends a series at
+//! once, and `rate`/`increase`/`delta` extrapolate to the window's edges the way Prometheus does.
+//!
+//! ```
+//! use sightline::promql::{MemSource, Query, Value};
+//! let mut src = MemSource::default();
+//! src.add(&[("__name__", "up"), ("job", "agent")], &[(0, 1.0), (60_000, 0.0)]);
+//! let v = Query::parse("up == 0").unwrap().instant(&src, 60_000).unwrap();
+//! let Value::Vector(v) = v else { panic!() };
+//! assert_eq!(v.len(), 1);
+//! ```
+
+mod eval;
+mod functions;
+pub mod gofmt;
+
+use std::collections::BTreeMap;
+
+use promql_parser::label::Matcher;
+pub use promql_parser::parser::Expr;
+
+pub use eval::{Evaluator, RangeResult, valid_label_name};
+
+/// The bit pattern Prometheus writes for a staleness marker.
+pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
+
+/// A staleness marker value.
+pub fn stale_nan() -> f64 {
+    f64::from_bits(STALE_NAN_BITS)
+}
+
+/// Whether a sample value is a staleness marker.
+pub fn is_stale(v: f64) -> bool {
+    v.to_bits() == STALE_NAN_BITS
+}
+
+/// Default lookback of an instant selector, in milliseconds.
+pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
+
+/// Label name holding the metric name.
+pub const NAME: &str = "__name__";
+
+/// A label set, sorted by name, names unique. `__name__` sorts first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(into = "BTreeMap<String, String>")]
+pub struct Labels(Vec<(String, String)>);
+
+impl From<Labels> for BTreeMap<String, String> {
+    fn from(l: Labels) -> Self {
+        l.0.into_iter().collect()
+    }
+}
+
+impl Labels {
+    /// Builds a label set from pairs in any order; empty values are dropped (Prometheus treats
+    /// an empty label as absent), a later duplicate name wins.
+    pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut v: Vec<(String, String)> = Vec::new();
+        for (k, val) in pairs {
+            let (k, val) = (k.into(), val.into());
+            match v.iter_mut().find(|(n, _)| *n == k) {
+                Some(slot) => slot.1 = val,
+                None => v.push((k, val)),
+            }
+        }
+        v.retain(|(_, val)| !val.is_empty());
+        v.sort();
+        Labels(v)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The metric name, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.get(NAME)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Sets (or with an empty value, removes) one label.
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+            Ok(i) if value.is_empty() => {
+                self.0.remove(i);
+            }
+            Ok(i) => self.0[i].1 = value.to_string(),
+            Err(_) if value.is_empty() => {}
+            Err(i) => self.0.insert(i, (name.to_string(), value.to_string())),
+        }
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| n != name);
+    }
+
+    /// The same labels without `__name__`.
+    pub fn without_name(&self) -> Labels {
+        Labels(self.0.iter().filter(|(n, _)| n != NAME).cloned().collect())
+    }
+
+    /// Only the named labels.
+    pub fn keep(&self, names: &[String]) -> Labels {
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| names.iter().any(|k| k == n))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// All labels but the named ones and `__name__`.
+    pub fn drop_with_name(&self, names: &[String]) -> Labels {
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| n != NAME && !names.iter().any(|k| k == n))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Whether every matcher accepts this label set (a missing label reads as "").
+    pub fn matches(&self, matchers: &[Matcher]) -> bool {
+        matchers
+            .iter()
+            .all(|m| m.is_match(self.get(&m.name).unwrap_or("")))
+    }
+
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Labels {
+    /// Prometheus' own notation: `name{a="b", c="d"}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.name().unwrap_or("");
+        f.write_str(name)?;
+        let rest: Vec<_> = self.0.iter().filter(|(n, _)| n != NAME).collect();
+        if rest.is_empty() && !name.is_empty() {
+            return Ok(());
+        }
+        f.write_str("{")?;
+        for (i, (k, v)) in rest.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}=\"{}\"", escape_label_value(v))?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// Escapes a label value the way the text format and PromQL string literals do.
+pub fn escape_label_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One series with samples, time-ordered. Times are Unix milliseconds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Series {
+    pub labels: Labels,
+    pub samples: Vec<(i64, f64)>,
+}
+
+/// One element of an instant vector.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Sample {
+    pub labels: Labels,
+    pub value: f64,
+}
+
+/// What an expression evaluates to at one instant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Scalar(f64),
+    Vector(Vec<Sample>),
+    /// A range vector: only as the argument of a function.
+    Matrix(Vec<Series>),
+    String(String),
+}
+
+impl Value {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Scalar(_) => "scalar",
+            Value::Vector(_) => "instant vector",
+            Value::Matrix(_) => "range vector",
+            Value::String(_) => "string",
+        }
+    }
+}
+
+/// Where series come from. Implementations return every series whose labels satisfy all
+/// matchers, with its samples in `[lo, hi]` (inclusive, milliseconds) in time order,
+/// staleness markers included. Series with no sample in the window may be left out.
+pub trait SeriesSource {
+    fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError>;
+}
+
+/// Series held in memory (rule unit tests, tests, small tools).
+#[derive(Debug, Default, Clone)]
+pub struct MemSource {
+    series: BTreeMap<Labels, Vec<(i64, f64)>>,
+}
+
+impl MemSource {
+    /// Adds samples to a series (creating it), keeping time order; a sample at an existing
+    /// time replaces the old one.
+    pub fn add(&mut self, labels: &[(&str, &str)], samples: &[(i64, f64)]) {
+        self.add_labels(Labels::new(labels.iter().copied()), samples);
+    }
+
+    pub fn add_labels(&mut self, labels: Labels, samples: &[(i64, f64)]) {
+        let s = self.series.entry(labels).or_default();
+        for &(t, v) in samples {
+            match s.binary_search_by_key(&t, |p| p.0) {
+                Ok(i) => s[i].1 = v,
+                Err(i) => s.insert(i, (t, v)),
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+}
+
+impl SeriesSource for MemSource {
+    fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError> {
+        Ok(self
+            .series
+            .iter()
+            .filter(|(l, _)| l.matches(matchers))
+            .filter_map(|(l, s)| {
+                let a = s.partition_point(|p| p.0 < lo);
+                let b = s.partition_point(|p| p.0 <= hi);
+                (a < b).then(|| Series {
+                    labels: l.clone(),
+                    samples: s[a..b].to_vec(),
+                })
+            })
+            .collect())
+    }
+}
+
+/// What can go wrong parsing or evaluating a query.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PromqlError {
+    #[error("cannot parse PromQL {query:?}: {why}")]
+    Parse { query: String, why: String },
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("{0}")]
+    Eval(String),
+    #[error("reading series: {0}")]
+    Source(String),
+}
+
+/// A parsed query, ready to evaluate any number of times.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub text: String,
+    pub expr: Expr,
+}
+
+impl Query {
+    pub fn parse(text: &str) -> Result<Query, PromqlError> {
+        let expr = promql_parser::parser::parse(text).map_err(|why| PromqlError::Parse {
+            query: text.to_string(),
+            why,
+        })?;
+        Ok(Query {
+            text: text.to_string(),
+            expr,
+        })
+    }
+
+    /// Evaluates at one instant (Unix ms).
+    pub fn instant(&self, src: &dyn SeriesSource, t: i64) -> Result<Value, PromqlError> {
+        Evaluator::new(src, t, t, 60_000).instant(&self.expr, t)
+    }
+
+    /// Evaluates at every `step` from `start` to `end` inclusive (Unix ms).
+    pub fn range(
+        &self,
+        src: &dyn SeriesSource,
+        start: i64,
+        end: i64,
+        step: i64,
+    ) -> Result<RangeResult, PromqlError> {
+        if step <= 0 {
+            return Err(PromqlError::Eval("the step must be positive".into()));
+        }
+        if end < start {
+            return Err(PromqlError::Eval("the end is before the start".into()));
+        }
+        if (end - start) / step > 11_000 {
+            return Err(PromqlError::Eval(format!(
+                "{} points per series is too many; use a larger step (at most 11000 points)",
+                (end - start) / step + 1
+            )));
+        }
+        Evaluator::new(src, start, end, step).range(&self.expr, step)
+    }
+}
+
+/// Parses a series description such as `up{job="api", instance="a:1"}` into labels.
+pub fn parse_series_labels(text: &str) -> Result<Labels, PromqlError> {
+    let text = text.trim();
+    if text.is_empty() || text == "{}" {
+        return Ok(Labels::default());
+    }
+    let expr = promql_parser::parser::parse(text).map_err(|why| PromqlError::Parse {
+        query: text.to_string(),
+        why,
+    })?;
+    let Expr::VectorSelector(vs) = expr else {
+        return Err(PromqlError::Parse {
+            query: text.to_string(),
+            why: "expected a series like name{label=\"value\"}".into(),
+        });
+    };
+    let mut pairs = Vec::new();
+    if let Some(n) = &vs.name {
+        pairs.push((NAME.to_string(), n.clone()));
+    }
+    for m in &vs.matchers.matchers {
+        if !matches!(m.op, promql_parser::label::MatchOp::Equal) {
+            return Err(PromqlError::Parse {
+                query: text.to_string(),
+                why: format!("label {} must be set with =", m.name),
+            });
+        }
+        pairs.push((m.name.clone(), m.value.clone()));
+    }
+    Ok(Labels::new(pairs))
+}
+
+/// Parses a Prometheus duration (`1h30m`, `90s`, `500ms`, `2d`, `1w`, `1y`) or a plain number of
+/// seconds into milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let s = text.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if let Ok(n) = s.parse::<f64>() {
+        return (n.is_finite() && n >= 0.0).then_some((n * 1000.0).round() as i64);
+    }
+    let mut total: i64 = 0;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if start == i {
+            return None;
+        }
+        let n: i64 = s[start..i].parse().ok()?;
+        let ustart = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let unit: i64 = match &s[ustart..i] {
+            "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            "y" => 365 * 86_400_000,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    Some(total)
+}
+
+/// Formats milliseconds as a Prometheus duration (`1h30m`, `0s`).
+pub fn format_duration_ms(ms: i64) -> String {
+    if ms == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    if rest < 0 {
+        out.push('-');
+        rest = -rest;
+    }
+    for (unit, suffix) in [
+        (365 * 86_400_000, "y"),
+        (7 * 86_400_000, "w"),
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1000, "s"),
+        (1, "ms"),
+    ] {
+        if rest >= unit {
+            out.push_str(&format!("{}{suffix}", rest / unit));
+            rest %= unit;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("1h30m"), Some(5_400_000));
+        assert_eq!(parse_duration_ms("500ms"), Some(500));
+        assert_eq!(parse_duration_ms("0"), Some(0));
+        assert_eq!(parse_duration_ms("2.5"), Some(2500));
+        assert_eq!(parse_duration_ms("5x"), None);
+        assert_eq!(format_duration_ms(5_400_000), "1h30m");
+        assert_eq!(format_duration_ms(0), "0s");
+    }
+
+    #[test]
+    fn series_labels() {
+        let l = parse_series_labels(r#"up{job="a\"b", instance="x"}"#).unwrap();
+        assert_eq!(l.name(), Some("up"));
+        assert_eq!(l.get("job"), Some("a\"b"));
+        assert_eq!(l.to_string(), r#"up{instance="x", job="a\"b"}"#);
+        assert!(parse_series_labels("up{a=~\"x\"}").is_err());
+    }
+}
