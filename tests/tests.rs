@@ -10,6 +10,7 @@ mod agentgen;
 mod cli;
 mod corpus;
 mod cursor;
+mod prom;
 mod promql;
 mod queries;
 mod traces;

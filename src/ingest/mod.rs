@@ -18,6 +18,7 @@ pub mod levels;
 pub mod log_spans;
 pub mod otlp;
 pub mod otlp_traces;
+pub mod prom_text;
 pub mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
