@@ -74,10 +74,12 @@ pub enum Format {
     OtlpTraces = 18,
     Langfuse = 19,
     LangSmith = 20,
+    PromText = 21,
+    OpenMetrics = 22,
 }
 
 impl Format {
-    pub const ALL: [Format; 21] = [
+    pub const ALL: [Format; 23] = [
         Format::Json,
         Format::Zap,
         Format::ZapDevelopment,
@@ -99,6 +101,8 @@ impl Format {
         Format::OtlpTraces,
         Format::Langfuse,
         Format::LangSmith,
+        Format::PromText,
+        Format::OpenMetrics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +128,8 @@ impl Format {
             Format::OtlpTraces => "otlp-traces",
             Format::Langfuse => "langfuse",
             Format::LangSmith => "langsmith",
+            Format::PromText => "prometheus-text",
+            Format::OpenMetrics => "openmetrics",
         }
     }
 
@@ -413,4 +419,38 @@ mod tests {
         }
         assert_eq!(days_from_civil(2024, 2, 29), 19_782);
     }
+}
+
+/// One sample of a metric series, as written to the workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSample {
+    /// The series' metric name (`__name__`).
+    pub metric: String,
+    /// The other labels, sorted by name, no empty values.
+    pub labels: Vec<(String, String)>,
+    /// Unix milliseconds.
+    pub t_ms: i64,
+    pub value: f64,
+}
+
+/// A metric family's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricMeta {
+    /// The family name (`http_requests` for `http_requests_total`, `_bucket`…).
+    pub family: String,
+    /// The sample names that belong to it.
+    pub metrics: Vec<String>,
+    pub kind: &'static str,
+    pub help: String,
+    pub unit: String,
+    /// Computed by Sightline from logs and spans, not scraped.
+    pub derived: bool,
+}
+
+/// Labels in the canonical order the workspace keys series by (sorted, non-empty values).
+pub fn canonical_labels(mut labels: Vec<(String, String)>) -> Vec<(String, String)> {
+    labels.retain(|(k, v)| !v.is_empty() && k != "__name__");
+    labels.sort();
+    labels.dedup_by(|a, b| a.0 == b.0);
+    labels
 }

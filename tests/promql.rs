@@ -413,10 +413,7 @@ fn load(series: &[(String, String)], interval_ms: i64) -> MemSource {
 pub type Answer = (String, String, Vec<(String, f64)>);
 
 /// Writes a promtool test file whose expected samples are Sightline's answers.
-pub fn differential_test_file(
-    series: &[(String, String)],
-    answers: &[Answer],
-) -> String {
+pub fn differential_test_file(series: &[(String, String)], answers: &[Answer]) -> String {
     let mut y =
         String::from("evaluation_interval: 1m\ntests:\n  - interval: 30s\n    input_series:\n");
     for (s, v) in series {

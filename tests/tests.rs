@@ -10,6 +10,7 @@ mod agentgen;
 mod cli;
 mod corpus;
 mod cursor;
+mod metrics;
 mod prom;
 mod promql;
 mod queries;

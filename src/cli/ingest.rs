@@ -86,11 +86,25 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
             } else {
                 String::new()
             };
-            writeln!(
-                out,
-                "  records added: {}{spans}, lines skipped: {}{resumed}",
-                f.records_added, f.skipped
-            )?;
+            if f.samples_added > 0
+                || f.records_added == 0
+                    && f.spans_added == 0
+                    && f.format
+                        .as_deref()
+                        .is_some_and(|x| x == "openmetrics" || x == "prometheus-text")
+            {
+                writeln!(
+                    out,
+                    "  samples added: {}, lines skipped: {}",
+                    f.samples_added, f.skipped
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "  records added: {}{spans}, lines skipped: {}{resumed}",
+                    f.records_added, f.skipped
+                )?;
+            }
         }
         if f.status == FileStatus::NotJson {
             continue;
@@ -121,9 +135,14 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
             writeln!(out, "  error: {e}")?;
         }
     }
+    let samples = if r.samples_added > 0 {
+        format!(", {} sample(s)", r.samples_added)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} file(s), {} record(s) and {} span(s) added, {} line(s) skipped",
+        "{} file(s), {} record(s){samples} and {} span(s) added, {} line(s) skipped",
         r.files.len(),
         r.records_added,
         r.spans_added,

@@ -4,6 +4,7 @@
 mod demo;
 mod ingest;
 mod logs;
+mod query;
 mod rules;
 mod runs;
 mod stats;
@@ -37,6 +38,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Evaluate PromQL over the workspace's metric series
+    Query(query::Cmd),
     /// Check rule files and run rule unit tests (promtool's format)
     Rules(rules::Cmd),
     /// Write the demo agent session (three services, three log dialects)
@@ -65,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Stats(c) => c.run(&db),
         Command::Demo(c) => c.run(&db),
         Command::Rules(c) => c.run(&db),
+        Command::Query(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::model::{Format, LogRecord, Span, civil_from_days};
+use crate::model::{Format, LogRecord, MetricMeta, MetricSample, Span, civil_from_days};
 use crate::store::queries::sources;
 use crate::store::{Batch, CursorUpdate, NewSource, Pending, SkipRow, Store};
 use framing::{Framer, Framing, RawKind};
@@ -62,6 +62,8 @@ pub enum SkipReason {
     DuplicateSpan,
     /// An attribute whose value has a type OTLP does not define; the span loads without it.
     UnknownAttributeType,
+    /// A line of a Prometheus / OpenMetrics exposition that does not parse.
+    InvalidSample,
 }
 
 impl SkipReason {
@@ -79,6 +81,7 @@ impl SkipReason {
             SkipReason::InvalidSpan => "invalid_span",
             SkipReason::DuplicateSpan => "duplicate_span",
             SkipReason::UnknownAttributeType => "unknown_attribute_type",
+            SkipReason::InvalidSample => "invalid_sample",
         }
     }
 }
@@ -181,6 +184,8 @@ pub struct FileReport {
     pub records_added: u64,
     /// Distinct spans read from this file (whole spans and spans assembled from log lines).
     pub spans_added: u64,
+    /// Metric samples read from this file (exposition files).
+    pub samples_added: u64,
     /// Set when reading resumed from an earlier ingest's cursor.
     pub resumed_from_line: Option<u64>,
     pub bytes_read: u64,
@@ -203,6 +208,7 @@ impl FileReport {
             compression: None,
             records_added: 0,
             spans_added: 0,
+            samples_added: 0,
             resumed_from_line: None,
             bytes_read: 0,
             skipped: 0,
@@ -231,6 +237,7 @@ pub struct IngestReport {
     pub errors: Vec<PathError>,
     pub records_added: u64,
     pub spans_added: u64,
+    pub samples_added: u64,
     pub skipped: u64,
 }
 
@@ -329,6 +336,7 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
     }
     report.records_added = report.files.iter().map(|f| f.records_added).sum();
     report.spans_added = report.files.iter().map(|f| f.spans_added).sum();
+    report.samples_added = report.files.iter().map(|f| f.samples_added).sum();
     report.skipped = report.files.iter().map(|f| f.skipped).sum();
     report
 }
@@ -682,6 +690,8 @@ struct FileRun<'a> {
     new_source: Option<NewSource>,
     records: Vec<LogRecord>,
     spans: Vec<Span>,
+    samples: Vec<MetricSample>,
+    metric_meta: Vec<MetricMeta>,
     /// Spans seen in this file (by a hash of their ids), and whether whole: a whole span
     /// seen twice is a duplicate, fragments of one span are expected.
     span_keys: HashMap<u64, bool>,
@@ -712,6 +722,8 @@ impl FileRun<'_> {
             source_id: id,
             records: std::mem::take(&mut self.records),
             spans: std::mem::take(&mut self.spans),
+            samples: std::mem::take(&mut self.samples),
+            metric_meta: std::mem::take(&mut self.metric_meta),
             skips: std::mem::take(&mut self.skips),
             cursor: CursorUpdate {
                 offset,
@@ -806,6 +818,8 @@ fn ingest_file_inner(
         new_source: None,
         records: Vec::with_capacity(opts.batch_records.min(65_536)),
         spans: Vec::new(),
+        samples: Vec::new(),
+        metric_meta: Vec::new(),
         span_keys: HashMap::new(),
         skips: Vec::new(),
         pending: VecDeque::new(),
@@ -855,6 +869,10 @@ fn ingest_file_inner(
                 compression: gz.then_some("gzip"),
             });
         }
+    }
+
+    if prom_text::looks_like_exposition(&head) || has_exposition_extension(path) {
+        return ingest_exposition(run, path, gz, mtime_ns);
     }
 
     let disk_bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -1056,6 +1074,136 @@ fn push_record(
         parent_span_id: m.parent_span_id,
         attrs: m.attrs,
     });
+}
+
+fn has_exposition_extension(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.ends_with(".prom")
+        || name.ends_with(".om")
+        || name.ends_with(".om.txt")
+        || name.ends_with(".prom.txt")
+}
+
+/// A scrape saved to disk is often named by its time (`20240601T120045Z.prom`,
+/// `2024-06-01T12:00:45Z.prom`, `metrics-1717243245.prom`): that time, in Unix ms.
+fn time_from_file_name(path: &Path) -> Option<i64> {
+    let name = path.file_name()?.to_str()?;
+    let b = name.as_bytes();
+    // Compact or extended ISO 8601: 8 digits T 6 digits, or YYYY-MM-DDTHH:MM:SS.
+    for i in 0..b.len() {
+        let rest = &name[i..];
+        let digits =
+            |s: &str, n: usize| s.len() >= n && s.as_bytes()[..n].iter().all(u8::is_ascii_digit);
+        if digits(rest, 8) && rest.as_bytes().get(8) == Some(&b'T') && digits(&rest[9..], 6) {
+            let iso = format!(
+                "{}-{}-{}T{}:{}:{}Z",
+                &rest[0..4],
+                &rest[4..6],
+                &rest[6..8],
+                &rest[9..11],
+                &rest[11..13],
+                &rest[13..15]
+            );
+            if let Some(t) = timestamp::parse_time_str(&iso, 1970) {
+                return Some(t.ns / 1_000_000);
+            }
+        }
+        if digits(rest, 4)
+            && rest.len() >= 19
+            && rest.as_bytes()[4] == b'-'
+            && rest.as_bytes()[10] == b'T'
+        {
+            let iso = format!("{}Z", &rest[..19]);
+            if let Some(t) = timestamp::parse_time_str(&iso, 1970) {
+                return Some(t.ns / 1_000_000);
+            }
+        }
+        if i == 0 || !b[i - 1].is_ascii_digit() {
+            let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if (n == 10 || n == 13) && !rest.as_bytes().get(n).is_some_and(u8::is_ascii_digit) {
+                let v: i64 = rest[..n].parse().ok()?;
+                return Some(if n == 10 { v * 1000 } else { v });
+            }
+        }
+    }
+    None
+}
+
+/// Largest exposition file read (a scrape body is capped at 16 MiB; files get more room).
+const EXPOSITION_MAX_BYTES: u64 = 512 << 20;
+
+/// An exposition file is one scrape: read whole, samples at their own time or the file's.
+/// Re-reading it adds nothing (samples are keyed by series and time).
+fn ingest_exposition(
+    mut run: FileRun<'_>,
+    path: &Path,
+    gz: bool,
+    mtime_ns: i64,
+) -> Result<FileReport> {
+    let unreadable = |source: io::Error| Error::Unreadable {
+        path: path.to_owned(),
+        source,
+    };
+    let mut r = open_content(path, gz).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    (&mut r)
+        .take(EXPOSITION_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > EXPOSITION_MAX_BYTES {
+        run.report.error = Some(format!(
+            "{}: an exposition over {} MiB is not read",
+            path.display(),
+            EXPOSITION_MAX_BYTES >> 20
+        ));
+        return Ok(run.report);
+    }
+    run.report.bytes_read = bytes.len() as u64;
+    let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let t_ms = time_from_file_name(path).unwrap_or(mtime_ns / 1_000_000);
+    let expo = match prom_text::parse_exposition(&bytes, None) {
+        Ok(e) => e,
+        Err(e) => {
+            // Text that looks like an exposition but is not one at all.
+            run.skip(
+                u64::from(e.line),
+                SkipReason::InvalidSample,
+                format!("column {}: {}", e.column, e.message),
+                true,
+            );
+            run.report.format = Some(Format::OpenMetrics.as_str().into());
+            run.flush(bytes.len() as u64, lines, None)?;
+            run.finish()?;
+            return Ok(run.report);
+        }
+    };
+    let format = if expo.openmetrics {
+        Format::OpenMetrics
+    } else {
+        Format::PromText
+    };
+    for p in &expo.problems {
+        run.skip(
+            u64::from(p.line),
+            SkipReason::InvalidSample,
+            format!("column {}: {}", p.column, p.message),
+            true,
+        );
+    }
+    let (samples, meta) = prom_text::to_samples(&expo, t_ms);
+    run.report.samples_added = samples.len() as u64;
+    run.samples = samples;
+    run.metric_meta = meta;
+    run.dominant = Some(format);
+    run.report.format = Some(format.as_str().into());
+    *run.report
+        .formats
+        .entry(format.as_str().into())
+        .or_default() += run.report.samples_added;
+    run.flush(bytes.len() as u64, lines, None)?;
+    run.finish()?;
+    Ok(run.report)
 }
 
 fn span_key(s: &Span) -> u64 {

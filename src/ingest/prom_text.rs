@@ -112,6 +112,8 @@ pub struct Exposition {
     pub families: Vec<Family>,
     /// Lines skipped by the lenient text parser (always empty for OpenMetrics).
     pub problems: Vec<ExpoError>,
+    /// Rules of the OpenMetrics spec the text breaks although it was read in full.
+    pub notes: Vec<ExpoError>,
     pub openmetrics: bool,
 }
 
@@ -144,7 +146,7 @@ pub fn parse_exposition(text: &[u8], content_type: Option<&str>) -> Result<Expos
     };
     match parse_openmetrics_lax(text) {
         Ok(mut e) => {
-            e.problems.push(ExpoError {
+            e.notes.push(ExpoError {
                 message: format!("not valid OpenMetrics, read anyway: {}", strict_err.message),
                 ..strict_err
             });
@@ -160,6 +162,63 @@ pub fn parse_exposition(text: &[u8], content_type: Option<&str>) -> Result<Expos
             }
         }
     }
+}
+
+/// Whether the start of a file reads as an exposition: `# HELP` / `# TYPE` / `# UNIT` first,
+/// or a first line shaped `name{labels} number`.
+pub fn looks_like_exposition(head: &[u8]) -> bool {
+    let mut lines = head
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
+    let Some(first) = lines.find(|l| !l.iter().all(|c| c.is_ascii_whitespace())) else {
+        return false;
+    };
+    if first.starts_with(b"# HELP ")
+        || first.starts_with(b"# TYPE ")
+        || first.starts_with(b"# UNIT ")
+    {
+        return true;
+    }
+    if !first.first().copied().is_some_and(is_name_start) {
+        return false;
+    }
+    text_sample(first, 1).is_ok()
+}
+
+/// The exposition's samples as workspace samples (at their own time, else `default_t_ms`),
+/// and its families' metadata.
+pub fn to_samples(
+    e: &Exposition,
+    default_t_ms: i64,
+) -> (
+    Vec<crate::model::MetricSample>,
+    Vec<crate::model::MetricMeta>,
+) {
+    let mut samples = Vec::with_capacity(e.sample_count());
+    let mut meta = Vec::with_capacity(e.families.len());
+    for f in &e.families {
+        let mut names: Vec<String> = Vec::new();
+        for s in &f.samples {
+            if !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+            samples.push(crate::model::MetricSample {
+                metric: s.name.clone(),
+                labels: crate::model::canonical_labels(s.labels.clone()),
+                t_ms: s.timestamp_ms.unwrap_or(default_t_ms),
+                value: s.value,
+            });
+        }
+        meta.push(crate::model::MetricMeta {
+            family: f.name.clone(),
+            metrics: names,
+            kind: f.kind.as_str(),
+            help: f.help.clone().unwrap_or_default(),
+            unit: f.unit.clone().unwrap_or_default(),
+            derived: false,
+        });
+    }
+    (samples, meta)
 }
 
 fn trim_ascii_end(b: &[u8]) -> &[u8] {
@@ -971,6 +1030,7 @@ impl OmParser {
         Ok(Exposition {
             families: self.families,
             problems: Vec::new(),
+            notes: Vec::new(),
             openmetrics: true,
         })
     }
@@ -1114,6 +1174,7 @@ pub fn parse_text(text: &[u8]) -> Exposition {
     Exposition {
         families,
         problems,
+        notes: Vec::new(),
         openmetrics: false,
     }
 }

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_spans.sql"),
+    include_str!("migrations/0003_metrics.sql"),
 ];
 
 /// The schema version this build writes.

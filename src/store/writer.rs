@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::open::{open_checkpointer, open_writer};
 use super::queries::spans::{SPAN_COLUMNS, span_from_row};
 use crate::error::{Error, Result};
-use crate::model::{Format, LogRecord, Span};
+use crate::model::{Format, LogRecord, MetricMeta, MetricSample, Span};
 
 /// Batches in flight between the parser and the writer.
 const QUEUE: usize = 4;
@@ -59,13 +59,28 @@ pub struct Batch {
     pub records: Vec<LogRecord>,
     /// Whole spans and span fragments; merged with what the workspace already has.
     pub spans: Vec<Span>,
+    /// Metric samples (exposition files, derived series) and their families.
+    pub samples: Vec<MetricSample>,
+    pub metric_meta: Vec<MetricMeta>,
     pub skips: Vec<SkipRow>,
     pub cursor: CursorUpdate,
 }
 
+/// Samples that belong to no file source (a scrape).
+#[derive(Debug, Default)]
+pub struct SampleBatch {
+    pub samples: Vec<MetricSample>,
+    pub metric_meta: Vec<MetricMeta>,
+}
+
+/// Work run on the writer's own connection.
+type WriterJob = Box<dyn FnOnce(&mut Connection) -> Result<()> + Send>;
+
 enum Msg {
     CreateSource(NewSource, SyncSender<Result<i64>>),
     Batch(Batch, SyncSender<(Result<()>, Batch)>),
+    Samples(SampleBatch, SyncSender<Result<()>>),
+    Exec(WriterJob, SyncSender<Result<()>>),
 }
 
 /// A cloneable handle to the writer thread.
@@ -80,10 +95,13 @@ impl std::fmt::Debug for Msg {
             Msg::CreateSource(s, _) => write!(f, "CreateSource({})", s.path),
             Msg::Batch(b, _) => write!(
                 f,
-                "Batch({} records, {} spans)",
+                "Batch({} records, {} spans, {} samples)",
                 b.records.len(),
-                b.spans.len()
+                b.spans.len(),
+                b.samples.len()
             ),
+            Msg::Samples(b, _) => write!(f, "Samples({})", b.samples.len()),
+            Msg::Exec(..) => write!(f, "Exec"),
         }
     }
 }
@@ -128,6 +146,28 @@ impl WriterHandle {
         let (rtx, rrx) = sync_channel(1);
         self.tx
             .send(Msg::CreateSource(s, rtx))
+            .map_err(|_| Error::WriterGone)?;
+        rrx.recv().unwrap_or(Err(Error::WriterGone))
+    }
+
+    /// Writes samples that belong to no file (a scrape) and waits for the commit.
+    pub fn write_samples(&self, b: SampleBatch) -> Result<()> {
+        let (rtx, rrx) = sync_channel(1);
+        self.tx
+            .send(Msg::Samples(b, rtx))
+            .map_err(|_| Error::WriterGone)?;
+        rrx.recv().unwrap_or(Err(Error::WriterGone))
+    }
+
+    /// Runs `f` on the writer's connection (small maintenance writes: scrape targets,
+    /// retention) and waits for it.
+    pub fn exec(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let (rtx, rrx) = sync_channel(1);
+        self.tx
+            .send(Msg::Exec(Box::new(f), rtx))
             .map_err(|_| Error::WriterGone)?;
         rrx.recv().unwrap_or(Err(Error::WriterGone))
     }
@@ -204,6 +244,7 @@ const WAL_HARD_LIMIT: u64 = 512 << 20;
 
 fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
     let mut traces = TraceCache::default();
+    let mut series = SeriesCache::default();
     let (ckpt_tx, ckpt_rx) = sync_channel::<()>(1);
     let ckpt = open_checkpointer(&path).ok().and_then(|c| {
         std::thread::Builder::new()
@@ -225,11 +266,30 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
             Msg::CreateSource(s, reply) => {
                 let _ = reply.send(create_source(&conn, &s));
             }
+            Msg::Samples(b, reply) => {
+                let r = (|| {
+                    let tx =
+                        conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                    write_samples(&tx, &b.samples, &b.metric_meta, &mut series)?;
+                    tx.commit()?;
+                    Ok(())
+                })();
+                if r.is_err() {
+                    series.ids.clear();
+                }
+                let _ = reply.send(r);
+            }
+            Msg::Exec(f, reply) => {
+                let r = f(&mut conn);
+                series.ids.clear();
+                let _ = reply.send(r);
+            }
             Msg::Batch(b, reply) => {
-                let r = write_batch(&mut conn, &b, &mut traces);
+                let r = write_batch(&mut conn, &b, &mut traces, &mut series);
                 if r.is_err() {
                     // Ids cached during the rolled-back transaction do not exist.
                     traces.ids.clear();
+                    series.ids.clear();
                 }
                 let _ = reply.send((r, b));
                 if ckpt.is_some() {
@@ -271,7 +331,12 @@ fn to_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn write_batch(conn: &mut Connection, b: &Batch, traces: &mut TraceCache) -> Result<()> {
+fn write_batch(
+    conn: &mut Connection,
+    b: &Batch,
+    traces: &mut TraceCache,
+    series: &mut SeriesCache,
+) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let mut ins = tx.prepare_cached(
@@ -314,6 +379,7 @@ fn write_batch(conn: &mut Connection, b: &Batch, traces: &mut TraceCache) -> Res
             cnt.execute(params![b.source_id, level, format, n])?;
         }
         write_spans(&tx, b, traces)?;
+        write_samples(&tx, &b.samples, &b.metric_meta, series)?;
         let mut skip = tx.prepare_cached(
             "INSERT OR IGNORE INTO skipped_lines (source_id, line, reason, detail)
              VALUES (?1, ?2, ?3, ?4)",
@@ -474,6 +540,101 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
     )?;
     for t in touched {
         run.execute(params![t])?;
+    }
+    Ok(())
+}
+
+/// Series ids by (metric, canonical labels JSON), so most samples need no lookup.
+#[derive(Debug, Default)]
+struct SeriesCache {
+    ids: HashMap<(String, String), i64>,
+}
+
+const SERIES_CACHE_MAX: usize = 500_000;
+
+/// The canonical JSON of a label set (keys sorted: the input is sorted).
+pub fn labels_json(labels: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(2 + labels.len() * 16);
+    out.push('{');
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&serde_json::to_string(k).unwrap_or_default());
+        out.push(':');
+        out.push_str(&serde_json::to_string(v).unwrap_or_default());
+    }
+    out.push('}');
+    out
+}
+
+/// A sample value as stored: a number, or the text `NaN` / `stale`.
+pub fn sample_value_sql(v: f64) -> rusqlite::types::Value {
+    if crate::promql::is_stale(v) {
+        rusqlite::types::Value::Text("stale".into())
+    } else if v.is_nan() {
+        rusqlite::types::Value::Text("NaN".into())
+    } else {
+        rusqlite::types::Value::Real(v)
+    }
+}
+
+fn write_samples(
+    tx: &rusqlite::Transaction<'_>,
+    samples: &[MetricSample],
+    meta: &[MetricMeta],
+    cache: &mut SeriesCache,
+) -> Result<()> {
+    if samples.is_empty() && meta.is_empty() {
+        return Ok(());
+    }
+    let mut fam = tx.prepare_cached(
+        "INSERT INTO metric_families (name, kind, help, unit, derived) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind,
+             help = CASE WHEN excluded.help = '' THEN help ELSE excluded.help END,
+             unit = CASE WHEN excluded.unit = '' THEN unit ELSE excluded.unit END,
+             derived = excluded.derived",
+    )?;
+    let mut family_of: HashMap<&str, &str> = HashMap::new();
+    for m in meta {
+        fam.execute(params![m.family, m.kind, m.help, m.unit, m.derived])?;
+        for n in &m.metrics {
+            family_of.insert(n.as_str(), m.family.as_str());
+        }
+    }
+    let mut sel = tx.prepare_cached("SELECT id FROM series WHERE metric = ?1 AND labels = ?2")?;
+    let mut ins_series =
+        tx.prepare_cached("INSERT INTO series (metric, labels, family) VALUES (?1, ?2, ?3)")?;
+    let mut ins =
+        tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
+    for s in samples {
+        let lj = labels_json(&s.labels);
+        let key = (s.metric.clone(), lj);
+        let id = match cache.ids.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = match sel
+                    .query_row(params![key.0, key.1], |r| r.get::<_, i64>(0))
+                    .optional()?
+                {
+                    Some(id) => id,
+                    None => {
+                        ins_series.execute(params![
+                            key.0,
+                            key.1,
+                            family_of.get(s.metric.as_str())
+                        ])?;
+                        tx.last_insert_rowid()
+                    }
+                };
+                if cache.ids.len() >= SERIES_CACHE_MAX {
+                    cache.ids.clear();
+                }
+                cache.ids.insert(key, id);
+                id
+            }
+        };
+        ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Read queries, one file per entity. All run on read-only connections.
 
 pub mod logs;
+pub mod series;
 pub mod sources;
 pub mod spans;
 pub mod stats;

@@ -1,0 +1,226 @@
+//! Metric series in the workspace: exposition files in, `sightline query` out.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::promql::{EVAL_TIMES, EXPRESSIONS, generated_series};
+use crate::util::{Dir, agentgen, sightline, stdout};
+
+fn query_json(dir: &Dir, args: &[&str]) -> Value {
+    let mut a = vec!["query"];
+    a.extend_from_slice(args);
+    a.push("--json");
+    let o = sightline(&dir.db(), &a);
+    assert!(o.status.success(), "{args:?}: {}", crate::util::stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[test]
+fn agentgen_prom_snapshots_answer_queries_with_the_truth() {
+    let dir = Dir::new();
+    let out = dir.path("prom");
+    let truth = agentgen(
+        &["prom", "--runs", "30", "--interval", "15", "--seed", "5"],
+        &out,
+    );
+    let o = sightline(&dir.db(), &["ingest", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let snapshots = truth["prom"]["snapshots"].as_u64().unwrap();
+    let last = truth["prom"]["last_snapshot"].as_str().unwrap();
+    // 20240601T120100Z.prom -> 2024-06-01T12:01:00Z
+    let at = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &last[0..4],
+        &last[4..6],
+        &last[6..8],
+        &last[9..11],
+        &last[11..13],
+        &last[13..15]
+    );
+
+    // Tokens per model at the last scrape.
+    let v = query_json(
+        &dir,
+        &["sum by (model) (agent_llm_tokens_total)", "--at", &at],
+    );
+    let result = v["result"].as_array().unwrap();
+    let models = truth["models"].as_object().unwrap();
+    let with_calls = models
+        .values()
+        .filter(|m| m["ok"].as_u64().unwrap() > 0)
+        .count();
+    assert_eq!(result.len(), with_calls, "{v}");
+    for r in result {
+        let m = r["metric"]["model"].as_str().unwrap();
+        let t = &models[m];
+        assert_eq!(
+            f(&r["value"][1]),
+            (t["input_tokens"].as_u64().unwrap() + t["output_tokens"].as_u64().unwrap()) as f64,
+            "{m}"
+        );
+    }
+    // Cost, rounded as the exposition writes it.
+    let v = query_json(&dir, &["sum(agent_api_cost_dollars)", "--at", &at]);
+    let cost = f(&v["result"][0]["value"][1]);
+    let want = truth["cost_usd"]["total"].as_f64().unwrap();
+    assert!((cost - want).abs() < 1e-4, "{cost} vs {want}");
+    // One sample per snapshot, at the time in its file name.
+    let v = query_json(
+        &dir,
+        &["count_over_time(agent_active_sessions[1h])", "--at", &at],
+    );
+    assert_eq!(f(&v["result"][0]["value"][1]) as u64, snapshots, "{v}");
+    // A range query over the snapshots.
+    let v = query_json(
+        &dir,
+        &[
+            "sum(agent_llm_tokens_total)",
+            "--start",
+            "2024-06-01T12:00:00Z",
+            "--end",
+            &at,
+            "--step",
+            "15s",
+        ],
+    );
+    let values = v["result"][0]["values"].as_array().unwrap();
+    assert!(values.len() as u64 >= snapshots, "{v}");
+    let first = f(&values[0][1]);
+    let lastv = f(&values[values.len() - 1][1]);
+    assert!(first <= lastv);
+    assert_eq!(lastv, truth["tokens"]["total"].as_f64().unwrap());
+
+    // Reading the same folder again adds nothing.
+    let o = sightline(&dir.db(), &["ingest", out.to_str().unwrap(), "--json"]);
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["samples_added"].as_u64().unwrap(), 0, "{r}");
+}
+
+#[test]
+fn bad_queries_and_empty_workspaces_say_what_is_wrong() {
+    let dir = Dir::new();
+    let o = sightline(&dir.db(), &["query", "rate(up[5m]"]);
+    assert!(!o.status.success());
+    assert!(
+        crate::util::stderr(&o).contains("rate(up[5m]"),
+        "{}",
+        crate::util::stderr(&o)
+    );
+    let o = sightline(&dir.db(), &["query", "up"]);
+    assert!(o.status.success());
+    assert!(
+        crate::util::stderr(&o).contains("no metric series"),
+        "{}",
+        crate::util::stderr(&o)
+    );
+    let o = sightline(&dir.db(), &["query", "holt_winters(up[5m], 0.1, 0.1)"]);
+    assert!(!o.status.success());
+    assert!(crate::util::stderr(&o).contains("holt_winters"));
+}
+
+/// The generated series of the differential suite, as one exposition file with a timestamp
+/// on every sample (the text format's milliseconds).
+fn exposition_of(series: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (s, values) in series {
+        let labels = sightline::promql::parse_series_labels(s).unwrap();
+        let steps = sightline::alerts::notation::expand_values(values).unwrap();
+        for (i, v) in steps.iter().enumerate() {
+            let Some(v) = v else { continue };
+            let name = labels.name().unwrap();
+            let rest: Vec<String> = labels
+                .iter()
+                .filter(|(k, _)| *k != "__name__")
+                .map(|(k, v)| format!("{k}=\"{v}\""))
+                .collect();
+            writeln!(
+                out,
+                "{name}{{{}}} {v:?} {}",
+                rest.join(","),
+                i as i64 * 30_000
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn sightline_query_on_a_workspace_agrees_with_the_promtool_checked_engine() {
+    let dir = Dir::new();
+    // Staleness markers cannot be written in an exposition: leave that series out.
+    let series: Vec<_> = generated_series(7)
+        .into_iter()
+        .filter(|(s, _)| s != "flappy")
+        .collect();
+    let file = dir.write("generated.prom", exposition_of(&series));
+    let o = sightline(&dir.db(), &["ingest", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let mut mem = sightline::promql::MemSource::default();
+    for (s, v) in &series {
+        let l = sightline::promql::parse_series_labels(s).unwrap();
+        let samples: Vec<(i64, f64)> = sightline::alerts::notation::expand_values(v)
+            .unwrap()
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.map(|x| (i as i64 * 30_000, x)))
+            .collect();
+        mem.add_labels(l, &samples);
+    }
+    let mut compared = 0;
+    for expr in EXPRESSIONS.iter().filter(|e| !e.contains("flappy")) {
+        for at in [EVAL_TIMES[2], EVAL_TIMES[4]] {
+            let t = sightline::promql::parse_duration_ms(at).unwrap();
+            let want = sightline::promql::Query::parse(expr)
+                .unwrap()
+                .instant(&mem, t)
+                .unwrap();
+            let got = query_json(&dir, &[expr, "--at", &format!("{}", t as f64 / 1000.0)]);
+            let mut want_pairs: Vec<(String, String)> = match want {
+                sightline::promql::Value::Vector(v) => v
+                    .iter()
+                    .map(|s| {
+                        (
+                            serde_json::to_string(&s.labels).unwrap(),
+                            sightline::promql::gofmt::format_g(s.value),
+                        )
+                    })
+                    .collect(),
+                sightline::promql::Value::Scalar(x) => {
+                    vec![("scalar".into(), sightline::promql::gofmt::format_g(x))]
+                }
+                other => panic!("{other:?}"),
+            };
+            let mut got_pairs: Vec<(String, String)> = if got["resultType"] == "scalar" {
+                vec![(
+                    "scalar".into(),
+                    got["result"][1].as_str().unwrap().to_string(),
+                )]
+            } else {
+                got["result"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| {
+                        let m: std::collections::BTreeMap<String, String> =
+                            serde_json::from_value(r["metric"].clone()).unwrap();
+                        (
+                            serde_json::to_string(&m).unwrap(),
+                            r["value"][1].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            };
+            want_pairs.sort();
+            got_pairs.sort();
+            assert_eq!(got_pairs, want_pairs, "{expr} at {at}");
+            compared += 1;
+        }
+    }
+    assert!(compared > 130, "{compared}");
+}
