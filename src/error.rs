@@ -67,6 +67,14 @@ pub enum Error {
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
+
+    /// A PromQL query that does not parse or cannot be evaluated.
+    #[error(transparent)]
+    Query(#[from] crate::promql::PromqlError),
+
+    /// A state that should not happen (a poisoned lock), said plainly.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// The engine's result type.

@@ -14,4 +14,5 @@ mod metrics;
 mod prom;
 mod promql;
 mod queries;
+mod scrape;
 mod traces;

@@ -7,6 +7,7 @@ mod logs;
 mod query;
 mod rules;
 mod runs;
+mod scrape;
 mod stats;
 
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Scrape a Prometheus /metrics endpoint into the workspace
+    Scrape(scrape::Cmd),
     /// Evaluate PromQL over the workspace's metric series
     Query(query::Cmd),
     /// Check rule files and run rule unit tests (promtool's format)
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Demo(c) => c.run(&db),
         Command::Rules(c) => c.run(&db),
         Command::Query(c) => c.run(&db),
+        Command::Scrape(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

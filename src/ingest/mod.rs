@@ -19,6 +19,7 @@ pub mod log_spans;
 pub mod otlp;
 pub mod otlp_traces;
 pub mod prom_text;
+pub mod scrape;
 pub mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};

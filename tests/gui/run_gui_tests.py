@@ -702,6 +702,126 @@ def a_run_opens_as_a_waterfall_replays_to_its_cost_and_shows_a_conversation(ctx)
     wd.screenshot("run-llm-conversation")
     no_error_shown(wd)
 
+def chart_state(wd):
+    """[series drawn, points drawn] of the Metrics view's chart, or None when none is shown."""
+    return wd.js("const c = document.querySelector('[data-testid=chart]');"
+                 "return c ? [Number(c.dataset.series), Number(c.dataset.points)] : null")
+
+
+def type_query(wd, text):
+    q = wd.find_all("[data-testid=query-input]")[0]
+    wd.clear(q)
+    wd.type(q, text)
+    return q
+
+
+@test
+def metrics_scrape_target_added_in_sources_charts_live_and_queries_answer(ctx):
+    """agentgen serve as a live /metrics endpoint, added as a scrape target in the Sources view
+    with a 1 s interval: its row turns up with samples; the Metrics view lists its counters; a
+    rate of the request counter, written with completions, charts at least one series whose
+    points grow as scrapes arrive; its GET /metrics series (one request per scrape) reads about
+    1/s; a query that does not parse is answered under the box in the engine's words and a good
+    one charts again; pausing the target shows in its row."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    serve = ctx.spawn("agentgen-serve", [sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "serve",
+                                         "--port", str(port), "--speed", "10", "--duration", "600"])
+
+    def answering():
+        if serve.poll() is not None:
+            raise AssertionError(f"agentgen serve exited {serve.returncode}: {open(serve.log_path).read()[-500:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return b"# TYPE agent_requests_total counter" in r.read()
+        except (urllib.error.URLError, OSError):
+            return False
+    wait("agentgen serve to answer", answering, timeout=20)
+
+    wd = ctx.launch()
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wd.type(wait("the target URL box", lambda: wd.find_all("[data-testid=target-add-url]"))[0], url)
+    interval = wd.find_all("[data-testid=target-add-interval]")[0]
+    wd.clear(interval)
+    wd.type(interval, "1")
+    wd.click(wd.find_all("[data-testid=target-add-submit]")[0])
+    row = f"[data-testid=target-row][data-url='{url}']"
+    wait("the target's row", lambda: wd.find_all(row))
+    wait("the target up", lambda: wd.find_all(row + "[data-state=up]"), timeout=30)
+    samples = wait("samples in the target's row", lambda: (lambda v: int(v) if v and int(v) > 0 else None)(
+        wd.js("return document.querySelector(arguments[0]).dataset.samples", row)))
+    # agentgen only adds series as its simulation goes on, so a scrape read before now cannot
+    # have had more samples than the endpoint gives now (a few synthetic series allowed).
+    with urllib.request.urlopen(url, timeout=5) as r:
+        exposed = sum(1 for l in r.read().decode().splitlines() if l.strip() and not l.startswith("#"))
+    assert 0 < samples <= exposed + 5, (samples, exposed)
+    assert not wd.find_all(f"[data-testid=target-error][data-url='{url}']"), "an up target shows an error"
+    wd.screenshot("scrape-target-up")
+
+    wd.click(wd.find_all("[data-testid=nav-metrics]")[0])
+    wait("the metrics view", lambda: wd.find_all("[data-testid=metrics-view]"))
+    metric = "[data-testid=metric-row][data-metric=agent_requests_total]"
+    wait("agent_requests_total listed", lambda: wd.find_all(metric), timeout=30)
+    kinds = wd.js("return Object.fromEntries([...document.querySelectorAll('[data-testid=metric-row]')]"
+                  ".map(e => [e.dataset.metric, e.dataset.kind]))")
+    for name in ("agent_requests_total", "agent_llm_tokens_total", "agent_tool_calls_total"):
+        assert kinds.get(name) == "counter", (name, kinds)
+    # The last five minutes: a step of a second, so each scrape adds a point.
+    wd.click(wd.find_all("[data-testid=range-preset][data-range='5m']")[0])
+
+    # Written as a user writes it: the name completed from the list, then Tab.
+    q = type_query(wd, "rate(agent_req")
+    items = wait("completions", lambda: wd.js(
+        "return [...document.querySelectorAll('[data-testid=autocomplete-item]')].map(e => e.dataset.label)"))
+    assert "agent_requests_total" in items, items
+    wd.keys("\ue015" * items.index("agent_requests_total") + "\ue004")  # Down to it, Tab
+    wait("the completed name", lambda: wd.js("return document.querySelector('[data-testid=query-input]').value")
+         == "rate(agent_requests_total")
+    wd.type(q, "[10s])")
+    wd.click(wd.find_all("[data-testid=query-run]")[0])
+    series, points = wait("a chart with points", lambda: (lambda c: c if c and c[0] >= 1 and c[1] >= 1 else None)(
+        chart_state(wd)), timeout=30)
+    legend = wd.js("return [...document.querySelectorAll('[data-testid=chart-legend-item]')]"
+                   ".map(e => [e.textContent, e.dataset.value])")
+    assert len(legend) == series, (legend, series)
+    assert not wd.find_all("[data-testid=query-error]")
+    wd.screenshot("metrics-live-first")
+
+    # Live: the chart runs the query again as scrapes arrive and gains points.
+    assert wait("the live mark", lambda: wd.find_all("[data-testid=live]"), timeout=10)
+    wait("the chart to gain points", lambda: (lambda c: c if c and c[1] >= points + 2 else None)(chart_state(wd)),
+         timeout=30)
+    # GET /metrics counts agentgen's own scrapes: one a second, so its rate is about 1/s.
+    def scrape_rate():
+        vals = wd.js("return [...document.querySelectorAll('[data-testid=chart-legend-item]')]"
+                     ".filter(e => e.textContent.includes('endpoint=\"/metrics\"')).map(e => e.dataset.value)")
+        return [float(v) for v in vals if v not in ("", None)] or None
+    rates = wait("the rate of agentgen's GET /metrics", scrape_rate, timeout=20)
+    assert all(0.5 < r < 2.0 for r in rates), rates
+    wd.screenshot("metrics-live-later")
+
+    # A query that does not parse: the engine's words under the box, no chart.
+    type_query(wd, "sum(rate(agent_requests_total[10s]")
+    wd.keys("\ue007")  # Enter runs
+    err = wait("the query error", lambda: [t for t in (wd.text(e) for e in wd.find_all("[data-testid=query-error]")) if t.strip()])
+    assert '"type"' not in err[0] and '"data"' not in err[0], f"raw error shown: {err[0]}"
+    assert chart_state(wd) is None, "a chart is shown under a query that failed"
+    wd.screenshot("metrics-query-error")
+    # Fixed, it charts again: one series, the total.
+    type_query(wd, "sum(rate(agent_requests_total[10s]))")
+    wd.keys("\ue007")
+    wait("the total charted", lambda: (lambda c: c and c[0] == 1 and c[1] >= 1)(chart_state(wd)), timeout=20)
+    assert not wd.find_all("[data-testid=query-error]")
+
+    # Paused in Sources, the target says so.
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wd.js("document.querySelector(arguments[0] + ' [data-testid=target-pause]').click()", row)
+    wait("the target paused", lambda: wd.find_all(row + "[data-state=paused]"), timeout=15)
+    wd.screenshot("scrape-target-paused")
+    wd.js("document.querySelector(arguments[0] + ' [data-testid=target-pause]').click()", row)
+    wait("the target up again", lambda: wd.find_all(row + "[data-state=up]"), timeout=30)
+    no_error_shown(wd)
+
 
 def main():
     ap = argparse.ArgumentParser()
