@@ -18,6 +18,14 @@ const COMMANDS: &[&str] = &[
     "runs_list",
     "runs_get",
     "runs_span",
+    "metrics_list",
+    "metrics_label_names",
+    "metrics_label_values",
+    "metrics_query_range",
+    "scrape_list",
+    "scrape_add",
+    "scrape_set_paused",
+    "scrape_remove",
 ];
 
 fn main() {

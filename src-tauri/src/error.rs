@@ -27,6 +27,9 @@ pub enum AppError {
     },
     #[error("busy: {what}")]
     Busy { what: String },
+    /// A PromQL query that does not parse or cannot be evaluated, in plain words.
+    #[error("{message}")]
+    Query { message: String },
     #[error("{message}")]
     Internal { message: String },
 }
@@ -81,6 +84,9 @@ pub fn from_engine(e: EngineError, ws: &str) -> AppError {
             what: what.to_owned(),
             value,
             why,
+        },
+        EngineError::Query(q) => AppError::Query {
+            message: q.to_string(),
         },
         other => AppError::Internal {
             message: other.to_string(),

@@ -15,6 +15,7 @@ pub enum MenuActionKind {
     OpenFolder,
     ShowLogs,
     ShowRuns,
+    ShowMetrics,
     ShowSources,
     ShowKeys,
 }

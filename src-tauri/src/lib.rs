@@ -37,6 +37,14 @@ pub fn specta_builder<R: Runtime>() -> Builder<R> {
             commands::runs::runs_list,
             commands::runs::runs_get,
             commands::runs::runs_span,
+            commands::metrics::metrics_list,
+            commands::metrics::metrics_label_names,
+            commands::metrics::metrics_label_values,
+            commands::metrics::metrics_query_range,
+            commands::metrics::scrape_list,
+            commands::metrics::scrape_add,
+            commands::metrics::scrape_set_paused,
+            commands::metrics::scrape_remove,
         ])
         .events(collect_events![MenuAction])
 }
@@ -109,6 +117,7 @@ fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<Menu<R>> {
             &MenuItem::with_id(app, "show_logs", "Logs", true, Some("CmdOrCtrl+1"))?,
             &MenuItem::with_id(app, "show_runs", "Runs", true, Some("CmdOrCtrl+2"))?,
             &MenuItem::with_id(app, "show_sources", "Sources", true, Some("CmdOrCtrl+3"))?,
+            &MenuItem::with_id(app, "show_metrics", "Metrics", true, Some("CmdOrCtrl+4"))?,
             &MenuItem::with_id(app, "show_keys", "Keyboard Shortcuts", true, None::<&str>)?,
         ],
     )?;
@@ -136,6 +145,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
                     "show_logs" => MenuActionKind::ShowLogs,
                     "show_runs" => MenuActionKind::ShowRuns,
                     "show_sources" => MenuActionKind::ShowSources,
+                    "show_metrics" => MenuActionKind::ShowMetrics,
                     "show_keys" => MenuActionKind::ShowKeys,
                     _ => return,
                 };

@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
+use sightline::ingest::scrape::ScrapeManager;
 use sightline::store::Store;
 
 use crate::error::{AppError, AppResult, from_engine};
 
-/// An open workspace.
+/// An open workspace, and its scrape targets (running while it is open).
 #[derive(Debug)]
 pub struct Workspace {
+    pub scrapes: ScrapeManager,
     pub store: Store,
     pub path: PathBuf,
     pub is_demo: bool,
@@ -19,8 +21,11 @@ pub struct Workspace {
 
 impl Workspace {
     pub fn open(path: &Path, is_demo: bool) -> AppResult<Workspace> {
-        let store = Store::open(path).map_err(|e| from_engine(e, &path.display().to_string()))?;
+        let name = path.display().to_string();
+        let store = Store::open(path).map_err(|e| from_engine(e, &name))?;
+        let scrapes = ScrapeManager::start(&store, None).map_err(|e| from_engine(e, &name))?;
         Ok(Workspace {
+            scrapes,
             store,
             path: path.to_owned(),
             is_demo,

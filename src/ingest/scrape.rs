@@ -476,7 +476,7 @@ fn scrape_loop(
 /// A target as stored and shown.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct TargetInfo {
+pub struct ScrapeTargetInfo {
     pub id: i64,
     pub url: String,
     pub interval_ms: i64,
@@ -552,7 +552,7 @@ impl ScrapeManager {
     }
 
     /// Adds a target (or updates the one with the same URL) and starts it.
-    pub fn add(&self, mut cfg: ScrapeConfig) -> crate::Result<TargetInfo> {
+    pub fn add(&self, mut cfg: ScrapeConfig) -> crate::Result<ScrapeTargetInfo> {
         cfg.validate()
             .map_err(|why| crate::Error::InvalidArgument {
                 what: "scrape target",
@@ -598,7 +598,7 @@ impl ScrapeManager {
         self.get(id)
     }
 
-    pub fn set_paused(&self, id: i64, paused: bool) -> crate::Result<TargetInfo> {
+    pub fn set_paused(&self, id: i64, paused: bool) -> crate::Result<ScrapeTargetInfo> {
         self.writer.exec(move |conn| {
             conn.execute(
                 "UPDATE scrape_targets SET paused = ?1 WHERE id = ?2",
@@ -630,20 +630,20 @@ impl ScrapeManager {
         })
     }
 
-    pub fn get(&self, id: i64) -> crate::Result<TargetInfo> {
+    pub fn get(&self, id: i64) -> crate::Result<ScrapeTargetInfo> {
         self.list()?
             .into_iter()
             .find(|t| t.id == id)
             .ok_or_else(|| not_found(id))
     }
 
-    pub fn list(&self) -> crate::Result<Vec<TargetInfo>> {
+    pub fn list(&self) -> crate::Result<Vec<ScrapeTargetInfo>> {
         let map = self.targets.lock().map_err(map_err)?;
         Ok(map
             .iter()
             .map(|(id, s)| {
                 let c = s.config();
-                TargetInfo {
+                ScrapeTargetInfo {
                     id: *id,
                     url: c.url.clone(),
                     interval_ms: c.interval_ms,

@@ -1,13 +1,16 @@
 // The app as a whole: which view is showing, the feature states, and how they are wired
-// together (an ingest refreshes the workspace, the sources, the log list and the runs list;
-// switching workspace reloads everything). Listeners for the native menu, drag and drop and
+// together (an ingest refreshes the workspace, the sources, the log list, the runs list and
+// the metrics; switching workspace reloads everything; the log filters' since/until is the
+// Metrics view's time range too). Listeners for the native menu, drag and drop and
 // startup paths live here so every way of opening files ends in the same `IngestState.start`.
 
 import { app as appApi, desktop, describeUnknown, type MenuAction, type Unlisten } from "./api";
 import { IngestState } from "./features/ingest/ingest.svelte";
 import { LogsState } from "./features/logs/logs.svelte";
+import { MetricsState } from "./features/metrics/metrics.svelte";
 import { RunsState } from "./features/runs/runs.svelte";
 import { WorkspaceState } from "./features/shell/workspace.svelte";
+import { ScrapeState } from "./features/sources/scrape.svelte";
 import { SourcesState } from "./features/sources/sources.svelte";
 import { loadSettings, saveSettings, type Settings, type View } from "./lib/settings";
 
@@ -23,6 +26,8 @@ export class AppState {
   readonly sources = new SourcesState();
   readonly logs = new LogsState();
   readonly runs = new RunsState();
+  readonly scrape = new ScrapeState();
+  readonly metrics = new MetricsState(() => ({ since: this.logs.filter.since, until: this.logs.filter.until }));
   readonly ingest = new IngestState(() => this.afterIngest());
 
   /** Restores remembered settings, loads the workspace, starts listening; returns a cleanup. */
@@ -33,6 +38,7 @@ export class AppState {
     this.logs.apply();
     this.runs.restore(s);
     this.runs.apply();
+    this.metrics.restore(s.metricsQuery);
     void this.workspace.load();
     void this.sources.load();
 
@@ -77,6 +83,7 @@ export class AppState {
       source: this.logs.source,
       runSort: this.runs.sort,
       runDescending: this.runs.descending,
+      metricsQuery: this.metrics.query,
     };
   }
 
@@ -100,6 +107,9 @@ export class AppState {
         break;
       case "show_sources":
         this.view = "sources";
+        break;
+      case "show_metrics":
+        this.view = "metrics";
         break;
       case "show_keys":
         this.keymapOpen = !this.keymapOpen;
@@ -130,6 +140,11 @@ export class AppState {
     void this.sources.load();
     this.logs.reload();
     this.runs.reload();
+    // The Metrics view reads its list and runs its query when it is shown.
+    if (this.view === "metrics") {
+      void this.metrics.loadList();
+      this.metrics.rerun();
+    }
   }
 
   /** Switches to the demo workspace or back to the user's, then reloads everything. */
@@ -147,6 +162,12 @@ export class AppState {
     this.runs.closeRun();
     this.runs.apply();
     void this.sources.load();
+    void this.scrape.load();
+    this.metrics.forget();
+    if (this.view === "metrics") {
+      void this.metrics.loadList();
+      this.metrics.rerun();
+    }
   }
 
   showSourceRecords(path: string): void {

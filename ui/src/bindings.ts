@@ -147,6 +147,70 @@ async runsSpan(traceId: string, spanId: string) : Promise<Result<SpanDetail | nu
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async metricsList() : Promise<Result<MetricInfo[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("metrics_list") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async metricsLabelNames(metric: string | null) : Promise<Result<string[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("metrics_label_names", { metric }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async metricsLabelValues(label: string, metric: string | null) : Promise<Result<string[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("metrics_label_values", { label, metric }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async metricsQueryRange(expr: string, startMs: number, endMs: number, stepMs: number) : Promise<Result<QueryResult, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("metrics_query_range", { expr, startMs, endMs, stepMs }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async scrapeList() : Promise<Result<ScrapeTargetInfo[], AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("scrape_list") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async scrapeAdd(target: NewScrapeTarget) : Promise<Result<ScrapeTargetInfo, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("scrape_add", { target }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async scrapeSetPaused(id: number, paused: boolean) : Promise<Result<ScrapeTargetInfo, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("scrape_set_paused", { id, paused }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async scrapeRemove(id: number) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("scrape_remove", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -165,7 +229,11 @@ menuAction: "menu-action"
 
 /** user-defined types **/
 
-export type AppError = { type: "NotFound"; data: { path: string } } | { type: "Unreadable"; data: { path: string; reason: string } } | { type: "NotJson"; data: { path: string; line: number | null } } | { type: "WorkspaceLocked"; data: { path: string } } | { type: "WorkspaceCorrupt"; data: { path: string; reason: string } } | { type: "WorkspaceTooNew"; data: { path: string } } | { type: "InvalidArgument"; data: { what: string; value: string; why: string } } | { type: "Busy"; data: { what: string } } | { type: "Internal"; data: { message: string } }
+export type AppError = { type: "NotFound"; data: { path: string } } | { type: "Unreadable"; data: { path: string; reason: string } } | { type: "NotJson"; data: { path: string; line: number | null } } | { type: "WorkspaceLocked"; data: { path: string } } | { type: "WorkspaceCorrupt"; data: { path: string; reason: string } } | { type: "WorkspaceTooNew"; data: { path: string } } | { type: "InvalidArgument"; data: { what: string; value: string; why: string } } | { type: "Busy"; data: { what: string } } | 
+/**
+ * A PromQL query that does not parse or cannot be evaluated, in plain words.
+ */
+{ type: "Query"; data: { message: string } } | { type: "Internal"; data: { message: string } }
 /**
  * One message of a conversation.
  */
@@ -190,6 +258,10 @@ formats: Partial<{ [key in string]: number }>; framing: string | null; compressi
  * Distinct spans read from this file (whole spans and spans assembled from log lines).
  */
 spans_added: number; 
+/**
+ * Metric samples read from this file (exposition files).
+ */
+samples_added: number; 
 /**
  * Set when reading resumed from an earlier ingest's cursor.
  */
@@ -238,7 +310,7 @@ bytes_done: number; bytes_total: number; records: number; skipped: number }
 /**
  * The report of one ingest call.
  */
-export type IngestReport = { files: FileReport[]; errors: PathError[]; records_added: number; spans_added: number; skipped: number }
+export type IngestReport = { files: FileReport[]; errors: PathError[]; records_added: number; spans_added: number; samples_added: number; skipped: number }
 /**
  * A log level, as the UI names it.
  */
@@ -287,11 +359,32 @@ ts_ms: number; level: Level; message: string; source: string; line: number; trac
  * A menu item was chosen; the UI runs the same action as its toolbar button.
  */
 export type MenuAction = { action: MenuActionKind }
-export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_sources" | "show_keys"
+export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_metrics" | "show_sources" | "show_keys"
+/**
+ * A metric name with what the browser shows about it.
+ */
+export type MetricInfo = { name: string; 
+/**
+ * counter, gauge, histogram, summary, … or unknown.
+ */
+kind: string; help: string; unit: string; series: number; 
+/**
+ * Computed from logs and spans, not scraped.
+ */
+derived: boolean }
+/**
+ * A scrape target to add.
+ */
+export type NewScrapeTarget = { url: string; interval_ms: number | null; timeout_ms: number | null; labels: Partial<{ [key in string]: string }>; bearer_token: string | null }
 /**
  * A path that could not be ingested, with what and where.
  */
 export type PathError = { path: string; line: number | null; error: string }
+export type QueryResult = { series: SeriesPoints[]; scalar: boolean; 
+/**
+ * More series matched than a chart shows; only the first are here.
+ */
+truncated: boolean }
 /**
  * Which runs to list.
  */
@@ -362,6 +455,14 @@ critical_path_ns: number }
  */
 export type RunsPage = { total: number; runs: RunRow[] }
 /**
+ * A target as stored and shown.
+ */
+export type ScrapeTargetInfo = { id: number; url: string; interval_ms: number; timeout_ms: number; labels: Partial<{ [key in string]: string }>; paused: boolean; health: TargetHealth }
+/**
+ * One series of a chart: labels and `[t_ms, value]` points (`null` for NaN and infinities).
+ */
+export type SeriesPoints = { labels: Partial<{ [key in string]: string }>; points: ([number, number | null])[] }
+/**
  * Why a unit was not turned into records.
  */
 export type SkipReason = "blank" | "comment" | "non_json" | "truncated_json" | "json_not_object" | "invalid_utf_8" | "line_too_long" | 
@@ -386,7 +487,11 @@ export type SkipReason = "blank" | "comment" | "non_json" | "truncated_json" | "
 /**
  * An attribute whose value has a type OTLP does not define; the span loads without it.
  */
-"unknown_attribute_type"
+"unknown_attribute_type" | 
+/**
+ * A line of a Prometheus / OpenMetrics exposition that does not parse.
+ */
+"invalid_sample"
 /**
  * A skipped unit as reported.
  */
@@ -435,6 +540,14 @@ export type SpanStatus = "unset" | "ok" | "error"
  * A stored skipped line.
  */
 export type StoredSkip = { line: number; reason: string; detail: string }
+/**
+ * A target's health, as the Sources view and the CLI show it.
+ */
+export type TargetHealth = { 
+/**
+ * up, down, unknown (not scraped yet) or paused.
+ */
+state: string; last_scrape_ms: number | null; last_duration_ms: number | null; last_error: string | null; last_warning: string | null; samples: number | null; consecutive_failures: number; next_scrape_ms: number | null; scrapes: number }
 /**
  * A tool call requested by the model.
  */

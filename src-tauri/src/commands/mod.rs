@@ -4,6 +4,7 @@
 pub mod app;
 pub mod ingest;
 pub mod logs;
+pub mod metrics;
 pub mod runs;
 pub mod sources;
 pub mod workspace;

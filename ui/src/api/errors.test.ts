@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AppError } from "../bindings";
-import { ApiError, describeError, describeUnknown, invalidArgument } from "./errors";
+import { ApiError, describeError, describeUnknown, invalidArgument, queryError } from "./errors";
 
 describe("describeError", () => {
   const cases: Array<[AppError, string]> = [
@@ -17,6 +17,7 @@ describe("describeError", () => {
     ],
     [{ type: "Busy", data: { what: "an ingest is running" } }, "Sightline is busy (an ingest is running); try again when it finishes"],
     [{ type: "Internal", data: { message: "writer thread stopped" } }, "Something went wrong inside Sightline: writer thread stopped"],
+    [{ type: "Query", data: { message: "unknown function rat() at 1:1" } }, "unknown function rat() at 1:1"],
   ];
 
   it.each(cases)("words for %j", (e, words) => {
@@ -53,6 +54,12 @@ describe("ApiError", () => {
     expect(invalidArgument(new ApiError({ type: "InvalidArgument", data }))).toEqual(data);
     expect(invalidArgument(new ApiError({ type: "Busy", data: { what: "ingest" } }))).toBeNull();
     expect(invalidArgument(new Error("x"))).toBeNull();
+  });
+
+  it("picks out Query", () => {
+    expect(queryError(new ApiError({ type: "Query", data: { message: "unexpected end of input" } }))).toBe("unexpected end of input");
+    expect(queryError(new ApiError({ type: "Internal", data: { message: "x" } }))).toBeNull();
+    expect(queryError("Query")).toBeNull();
   });
 
   it("describes anything else thrown", () => {

@@ -47,6 +47,8 @@ export function describeError(e: AppError): string {
       return `Sightline is busy (${e.data.what}); try again when it finishes`;
     case "Internal":
       return `Something went wrong inside Sightline: ${e.data.message}`;
+    case "Query":
+      return e.data.message;
     default:
       return "Something went wrong inside Sightline.";
   }
@@ -64,5 +66,11 @@ export function describeUnknown(e: unknown): string {
 /** The engine's `InvalidArgument` payload, if that is what `e` is. */
 export function invalidArgument(e: unknown): { what: string; value: string; why: string } | null {
   if (e instanceof ApiError && e.kind.type === "InvalidArgument") return e.kind.data;
+  return null;
+}
+
+/** The message of a PromQL parse or evaluation failure (kind `Query`), if that is what `e` is. */
+export function queryError(e: unknown): string | null {
+  if (e instanceof ApiError && e.kind.type === "Query") return e.kind.data.message;
   return null;
 }

@@ -17,10 +17,14 @@ import type {
   LogFilter,
   LogRowDto,
   MenuAction,
+  MetricInfo,
+  NewScrapeTarget,
+  QueryResult,
   Result,
   RunQuery,
   RunsPage,
   RunView,
+  ScrapeTargetInfo,
   SourceInfo,
   SpanDetail,
   StoredSkip,
@@ -40,13 +44,18 @@ export type {
   LogFilter,
   LogRowDto,
   MenuAction,
+  MetricInfo,
+  NewScrapeTarget,
   PathError,
+  QueryResult,
   RunQuery,
   RunRow,
   RunSort,
   RunSpan,
   RunsPage,
   RunView,
+  ScrapeTargetInfo,
+  SeriesPoints,
   SkipReason,
   SkippedLine,
   SourceInfo,
@@ -56,10 +65,11 @@ export type {
   SpanReading,
   SpanStatus,
   StoredSkip,
+  TargetHealth,
   ToolCall,
   WorkspaceInfo,
 } from "../bindings";
-export { ApiError, describeError, describeUnknown, invalidArgument } from "./errors";
+export { ApiError, describeError, describeUnknown, invalidArgument, queryError } from "./errors";
 
 export type Unlisten = () => void;
 
@@ -111,6 +121,26 @@ export const runs = {
   get: (traceId: string): Promise<RunView> => unwrap(commands.runsGet(traceId)),
   /** One span's attributes, conversation, exceptions and log lines; null when it is gone. */
   span: (traceId: string, spanId: string): Promise<SpanDetail | null> => unwrap(commands.runsSpan(traceId, spanId)),
+};
+
+export const metrics = {
+  /** Every metric in the workspace, scraped and derived, with its kind, help and series count. */
+  list: (): Promise<MetricInfo[]> => unwrap(commands.metricsList()),
+  /** Label names of one metric, or of every metric when `metric` is null. */
+  labelNames: (metric: string | null): Promise<string[]> => unwrap(commands.metricsLabelNames(metric)),
+  /** Values of one label, within one metric or across all of them. */
+  labelValues: (label: string, metric: string | null): Promise<string[]> =>
+    unwrap(commands.metricsLabelValues(label, metric)),
+  /** A PromQL range query; a parse or evaluation failure throws an `ApiError` of kind `Query`. */
+  queryRange: (expr: string, startMs: number, endMs: number, stepMs: number): Promise<QueryResult> =>
+    unwrap(commands.metricsQueryRange(expr, startMs, endMs, stepMs)),
+};
+
+export const scrape = {
+  list: (): Promise<ScrapeTargetInfo[]> => unwrap(commands.scrapeList()),
+  add: (target: NewScrapeTarget): Promise<ScrapeTargetInfo> => unwrap(commands.scrapeAdd(target)),
+  setPaused: (id: number, paused: boolean): Promise<ScrapeTargetInfo> => unwrap(commands.scrapeSetPaused(id, paused)),
+  remove: (id: number): Promise<null> => unwrap(commands.scrapeRemove(id)),
 };
 
 export const app = {

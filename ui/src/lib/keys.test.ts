@@ -116,6 +116,19 @@ describe("keyAction in a run", () => {
   });
 });
 
+describe("keyAction in the metrics", () => {
+  const press = (key: string, focus: FocusKind = "other"): KeyPress => ({ key, ctrlKey: false, metaKey: false, altKey: false, focus });
+
+  it("edits the query with q and moves in the list like any list", () => {
+    expect(keyAction(press("q"), "metrics")).toBe("focusQuery");
+    expect(keyAction(press("q"))).toBeNull();
+    expect(keyAction(press("q", "text"), "metrics")).toBeNull();
+    expect(keyAction(press("j"), "metrics")).toBe("next");
+    expect(keyAction(press("/"), "metrics")).toBe("focusSearch");
+    expect(keyAction(press("Enter"), "metrics")).toBe("open");
+  });
+});
+
 describe("viewShortcut", () => {
   const mods = (key: string, m: Partial<KeyPress>) => ({ key, ctrlKey: false, metaKey: false, altKey: false, ...m });
 
@@ -125,6 +138,7 @@ describe("viewShortcut", () => {
     expect(viewShortcut(mods("3", { ctrlKey: true }))).toBe("sources");
     expect(viewShortcut(mods("3", {}))).toBeNull();
     expect(viewShortcut(mods("3", { ctrlKey: true, altKey: true }))).toBeNull();
-    expect(viewShortcut(mods("4", { ctrlKey: true }))).toBeNull();
+    expect(viewShortcut(mods("4", { ctrlKey: true }))).toBe("metrics");
+    expect(viewShortcut(mods("5", { ctrlKey: true }))).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 //
 // Shortcuts are single keys (j, k, /, e, E, ?), so they must never fire while the user
 // types: in text fields only Esc counts (to leave the field). Presses with Ctrl, Cmd or Alt
-// belong to the browser and the OS, except Ctrl/Cmd+1..3, which switch views. On a focused
+// belong to the browser and the OS, except Ctrl/Cmd+1..4, which switch views. On a focused
 // button Enter and Space keep their meaning.
 //
 // A key can mean different things in different places: in a list (the logs, the runs) End
@@ -35,10 +35,12 @@ export type KeyAction =
   | "zoomOut"
   | "zoomReset"
   | "replayStart"
-  | "replayEnd";
+  | "replayEnd"
+  // The Metrics view only:
+  | "focusQuery";
 
-/** Where the key was pressed: a list of rows, or a run's tree and timeline. */
-export type KeyScope = "list" | "run";
+/** Where the key was pressed: a list of rows, a run's tree and timeline, or the metrics. */
+export type KeyScope = "list" | "run" | "metrics";
 
 /** What has focus: a place to type, a control that handles Enter itself, or anything else. */
 export type FocusKind = "text" | "control" | "other";
@@ -58,6 +60,7 @@ export function keyAction(k: KeyPress, scope: KeyScope = "list"): KeyAction | nu
     const a = runKeyAction(k);
     if (a !== null) return a;
   }
+  if (scope === "metrics" && k.key === "q") return "focusQuery";
   switch (k.key) {
     case "j":
     case "ArrowDown":
@@ -123,7 +126,7 @@ function runKeyAction(k: KeyPress): KeyAction | null {
 }
 
 /**
- * Ctrl/Cmd+1, 2, 3: Logs, Runs, Sources, numbered as the View menu numbers them (where the
+ * Ctrl/Cmd+1, 2, 3, 4: Logs, Runs, Sources, Metrics, numbered as the View menu numbers them (where the
  * native menu's accelerators catch them first, this never fires; both do the same thing).
  * Works while typing, too.
  */
@@ -136,6 +139,8 @@ export function viewShortcut(k: Omit<KeyPress, "focus">): View | null {
       return "runs";
     case "3":
       return "sources";
+    case "4":
+      return "metrics";
     default:
       return null;
   }
@@ -209,9 +214,24 @@ export const KEYMAP: ReadonlyArray<KeyMapSection> = [
     ],
   },
   {
+    title: "Metrics",
+    entries: [
+      { keys: ["j", "↓"], what: "Next metric" },
+      { keys: ["k", "↑"], what: "Previous metric" },
+      { keys: ["g", "G"], what: "First / last metric" },
+      { keys: ["Enter"], what: "Chart the selected metric" },
+      { keys: ["/"], what: "Filter the metrics" },
+      { keys: ["q"], what: "Edit the query" },
+      { keys: ["Tab"], what: "Insert the highlighted completion" },
+      { keys: ["Ctrl+Space"], what: "Show completions" },
+      { keys: ["Enter"], what: "Run the query (in the query box)" },
+      { keys: ["Drag"], what: "Zoom the chart to a time range" },
+    ],
+  },
+  {
     title: "Everywhere",
     entries: [
-      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3"], what: "Logs, Runs, Sources" },
+      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"], what: "Logs, Runs, Sources, Metrics" },
       { keys: ["Esc"], what: "Close the detail or this overlay, leave a field" },
       { keys: ["?"], what: "Show or hide this key map" },
     ],

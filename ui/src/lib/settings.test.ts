@@ -12,9 +12,11 @@ describe("parseSettings", () => {
       source: "/var/log/a.jsonl",
       runSort: "cost",
       runDescending: true,
+      metricsQuery: 'sum by (status) (rate(agent_requests_total{endpoint="/v1/agent/run"}[1m]))',
     };
     expect(parseSettings(JSON.stringify(saved))).toEqual(saved);
     expect(parseSettings(JSON.stringify({ ...saved, view: "runs" })).view).toBe("runs");
+    expect(parseSettings(JSON.stringify({ ...saved, view: "metrics" })).view).toBe("metrics");
   });
 
   it("reads settings saved before the runs view existed", () => {
@@ -31,7 +33,7 @@ describe("parseSettings", () => {
 
   it("replaces each bad field by its default", () => {
     const s = parseSettings(
-      JSON.stringify({ view: "charts", level: "loud", search: 5, since: "1h", source: "x".repeat(10_000), runSort: "vibes", runDescending: "yes" }),
+      JSON.stringify({ view: "charts", level: "loud", search: 5, since: "1h", source: "x".repeat(10_000), runSort: "vibes", runDescending: "yes", metricsQuery: ["up"] }),
     );
     expect(s).toEqual({ ...DEFAULT_SETTINGS, since: "1h" });
   });

@@ -1,5 +1,5 @@
-// What the app remembers between launches: the last view, the log filters and how the runs
-// list is sorted.
+// What the app remembers between launches: the last view, the log filters (their time range
+// is the Metrics view's too), how the runs list is sorted and the last metrics query.
 //
 // localStorage is untrusted input like any other (an older build, a hand edit), so reading
 // checks every field and falls back to the default for anything unexpected.
@@ -7,9 +7,9 @@
 import type { RunSort } from "../api";
 import { isLevelFilterValue, type LevelFilterValue } from "./levels";
 
-export type View = "logs" | "sources" | "runs";
+export type View = "logs" | "sources" | "runs" | "metrics";
 
-const VIEWS: readonly View[] = ["logs", "sources", "runs"];
+const VIEWS: readonly View[] = ["logs", "sources", "runs", "metrics"];
 const RUN_SORTS: readonly RunSort[] = ["start", "duration", "cost", "tokens", "errors", "status", "spans"];
 
 export interface Settings {
@@ -22,6 +22,8 @@ export interface Settings {
   source: string;
   runSort: RunSort;
   runDescending: boolean;
+  /** The PromQL the Metrics view last ran. */
+  metricsQuery: string;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -33,6 +35,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   source: "",
   runSort: "start",
   runDescending: false,
+  metricsQuery: "",
 };
 
 const KEY = "sightline.settings.v1";
@@ -61,6 +64,7 @@ export function parseSettings(raw: string | null): Settings {
     source: text(o.source, DEFAULT_SETTINGS.source),
     runSort: RUN_SORTS.find((v) => v === o.runSort) ?? DEFAULT_SETTINGS.runSort,
     runDescending: typeof o.runDescending === "boolean" ? o.runDescending : DEFAULT_SETTINGS.runDescending,
+    metricsQuery: text(o.metricsQuery, DEFAULT_SETTINGS.metricsQuery),
   };
 }
 

@@ -1,6 +1,6 @@
 // Vitest runs with TZ=UTC (vite.config.ts), so "local" time here is UTC.
 import { describe, expect, it } from "vitest";
-import { formatClock, formatDate, formatDateTime, formatRelative, nsToMs, sameDay, showDate, timeBound } from "./time";
+import { formatClock, formatDate, formatDateTime, formatRelative, formatRfc3339, nsToMs, parseSpanMs, parseTimeArg, sameDay, showDate, timeBound } from "./time";
 
 const T = Date.UTC(2024, 4, 1, 9, 5, 7, 42); // 2024-05-01T09:05:07.042Z
 
@@ -57,5 +57,43 @@ describe("since/until boxes", () => {
     expect(timeBound("  15m ")).toBe("15m");
     expect(timeBound("2024-05-01T00:00:00Z")).toBe("2024-05-01T00:00:00Z");
     expect(timeBound("   ")).toBeNull();
+  });
+});
+
+describe("time boxes read as the engine reads them", () => {
+  const now = Date.UTC(2024, 5, 1, 12, 0, 0, 0);
+  it("reads spans back from now", () => {
+    expect(parseSpanMs("15m")).toBe(900_000);
+    expect(parseSpanMs("1.5h")).toBe(5_400_000);
+    expect(parseSpanMs(" 90 s ")).toBe(90_000);
+    expect(parseSpanMs("500ms")).toBe(500);
+    expect(parseSpanMs("2w")).toBe(14 * 86_400_000);
+    expect(parseSpanMs("15x")).toBeNull();
+    expect(parseSpanMs("m")).toBeNull();
+    expect(parseTimeArg("15m", now)).toBe(now - 900_000);
+    expect(parseTimeArg("now", now)).toBe(now);
+  });
+
+  it("reads RFC 3339 times, dates and epoch numbers", () => {
+    expect(parseTimeArg("2024-06-01T12:00:00Z", 0)).toBe(now);
+    expect(parseTimeArg("2024-06-01T14:00:00+02:00", 0)).toBe(now);
+    expect(parseTimeArg("2024-06-01T14:00:00+0200", 0)).toBe(now);
+    expect(parseTimeArg("2024-06-01 12:00:00.570041Z", 0)).toBe(now + 570);
+    expect(parseTimeArg("2024-06-01T12:00:01.308667", 0)).toBe(now + 1308);
+    expect(parseTimeArg("2024-06-01", 0)).toBe(Date.UTC(2024, 5, 1));
+    expect(parseTimeArg("1717243200", 0)).toBe(now);
+    expect(parseTimeArg("1717243200000", 0)).toBe(now);
+  });
+
+  it("refuses what is not a time", () => {
+    expect(parseTimeArg("yesterday-ish", now)).toBeNull();
+    expect(parseTimeArg("2024-13-01T00:00:00Z", now)).toBeNull();
+    expect(parseTimeArg("2024-06-01Tnoon", now)).toBeNull();
+    expect(parseTimeArg("", now)).toBeNull();
+  });
+
+  it("writes a time back the way the boxes read it", () => {
+    expect(formatRfc3339(now + 5)).toBe("2024-06-01T12:00:00.005Z");
+    expect(parseTimeArg(formatRfc3339(now + 5), 0)).toBe(now + 5);
   });
 });

@@ -65,3 +65,75 @@ export function timeBound(text: string): string | null {
   const t = text.trim();
   return t === "" ? null : t;
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  secs: 1000,
+  m: 60_000,
+  min: 60_000,
+  mins: 60_000,
+  h: 3_600_000,
+  hr: 3_600_000,
+  hrs: 3_600_000,
+  d: 86_400_000,
+  day: 86_400_000,
+  days: 86_400_000,
+  w: 604_800_000,
+  week: 604_800_000,
+  weeks: 604_800_000,
+};
+
+/** A span typed in a since/until box (`15m`, `1.5h`, `90 s`) in milliseconds, as the engine
+ *  reads it (src/time_arg.rs); null when it is not one. */
+export function parseSpanMs(text: string): number | null {
+  const m = /^(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)$/.exec(text.trim());
+  if (!m) return null;
+  const unit = DURATION_UNITS_MS[m[2]];
+  if (unit === undefined) return null;
+  const ms = Number(m[1]) * unit;
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A since/until box's text as Unix milliseconds, read the way the engine reads it
+ * (src/time_arg.rs): a span back from `nowMs`, `now`, an RFC 3339 time or a date (UTC when it
+ * names no offset), or epoch seconds/milliseconds. Null when the text is none of those: the
+ * engine, which checks the same box for the log list, says why in words.
+ */
+export function parseTimeArg(text: string, nowMs: number): number | null {
+  const t = text.trim();
+  const span = parseSpanMs(t);
+  if (span !== null) return nowMs - span;
+  if (t.toLowerCase() === "now") return nowMs;
+  if (/^\d+(\.\d+)?$/.test(t)) {
+    const v = Number(t);
+    // Seconds, milliseconds, microseconds or nanoseconds, told apart by size as the engine does.
+    if (v < 1e11) return Math.round(v * 1000);
+    if (v < 1e14) return Math.round(v);
+    if (v < 1e17) return Math.round(v / 1000);
+    return Math.round(v / 1e6);
+  }
+  const m = ISO.exec(t);
+  if (!m) return null;
+  const [, y, mo, d, h = "0", mi = "0", s = "0", frac = "", zone = "Z"] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return null;
+  const ms = Number((frac + "000").slice(0, 3));
+  let at = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s), ms);
+  if (zone !== "Z" && zone !== "z") {
+    const sign = zone[0] === "-" ? -1 : 1;
+    const digits = zone.slice(1).replace(":", "");
+    at -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+  }
+  return Number.isFinite(at) ? at : null;
+}
+
+/** Unix milliseconds as RFC 3339 UTC to the millisecond, the form the time boxes take. */
+export function formatRfc3339(ms: number): string {
+  return new Date(ms).toISOString();
+}

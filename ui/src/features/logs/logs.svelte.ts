@@ -162,6 +162,13 @@ export class LogsState {
     else this.debounce("time", TIME_DEBOUNCE_MS);
   }
 
+  /** Sets both ends of the time range at once (a preset, a range dragged on a chart). */
+  setRange(since: string, until: string): void {
+    this.since = since;
+    this.until = until;
+    this.apply();
+  }
+
   clearFilters(): void {
     this.level = "all";
     this.search = "";
