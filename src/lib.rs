@@ -22,6 +22,7 @@ pub mod alerts;
 pub mod demo;
 pub mod error;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod pricing;
 pub mod promql;

@@ -224,3 +224,120 @@ fn sightline_query_on_a_workspace_agrees_with_the_promtool_checked_engine() {
     }
     assert!(compared > 130, "{compared}");
 }
+
+#[test]
+fn derived_series_from_spans_and_logs_match_the_truth() {
+    let dir = Dir::new();
+    let otlp = dir.path("run.json");
+    let truth = agentgen(&["otlp", "--runs", "25", "--seed", "11"], &otlp);
+    let logs = dir.path("app.jsonl");
+    agentgen(
+        &["logs", "--runs", "25", "--seed", "11", "--style", "zap"],
+        &logs,
+    );
+    let o = sightline(
+        &dir.db(),
+        &["ingest", otlp.to_str().unwrap(), logs.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stdout(&o));
+    // A minute after the last span ends, every counter holds its final value.
+    let end_us = truth["time_range"]["end_unix_us"].as_i64().unwrap();
+    let at = format!("{}", (end_us / 1000 + 60_000) as f64 / 1000.0);
+    let v = query_json(
+        &dir,
+        &["sum by (model) (sightline_llm_tokens_total)", "--at", &at],
+    );
+    for r in v["result"].as_array().unwrap() {
+        let m = &truth["models"][r["metric"]["model"].as_str().unwrap()];
+        assert_eq!(
+            f(&r["value"][1]),
+            (m["input_tokens"].as_u64().unwrap() + m["output_tokens"].as_u64().unwrap()) as f64
+        );
+    }
+    let v = query_json(&dir, &["sum(sightline_llm_cost_usd_total)", "--at", &at]);
+    assert!(
+        (f(&v["result"][0]["value"][1]) - truth["cost_usd"]["total"].as_f64().unwrap()).abs()
+            < 1e-9
+    );
+    let v = query_json(
+        &dir,
+        &[
+            "sum by (tool) (sightline_tool_calls_total{status=\"error\"})",
+            "--at",
+            &at,
+        ],
+    );
+    for r in v["result"].as_array().unwrap() {
+        let t = r["metric"]["tool"].as_str().unwrap();
+        assert_eq!(
+            f(&r["value"][1]) as u64,
+            truth["tools"][t]["errors"].as_u64().unwrap(),
+            "{t}"
+        );
+    }
+    let v = query_json(
+        &dir,
+        &["sum by (kind) (sightline_spans_total)", "--at", &at],
+    );
+    let llm = v["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metric"]["kind"] == "llm")
+        .unwrap();
+    assert_eq!(
+        f(&llm["value"][1]) as u64,
+        truth["spans"]["by_kind"]["LLM"].as_u64().unwrap()
+    );
+    let v = query_json(
+        &dir,
+        &[
+            "sum(sightline_span_duration_seconds_count{kind=\"llm\"})",
+            "--at",
+            &at,
+        ],
+    );
+    assert_eq!(
+        f(&v["result"][0]["value"][1]) as u64,
+        truth["spans"]["by_kind"]["LLM"].as_u64().unwrap()
+    );
+    // Log records by level add up to what the workspace holds, under the file's name.
+    let stats = dir.stats();
+    let records = stats["records"]
+        .as_u64()
+        .unwrap_or_else(|| stats["logs"].as_u64().unwrap_or(0));
+    let store = sightline::store::Store::open(&dir.db()).unwrap();
+    let conn = store.reader().unwrap();
+    let last_log: i64 = conn
+        .query_row("SELECT max(ts) / 1000000 FROM logs", [], |r| r.get(0))
+        .unwrap();
+    drop(conn);
+    store.close();
+    let at = format!("{}", (last_log + 1000) as f64 / 1000.0);
+    let v = query_json(
+        &dir,
+        &[
+            "sum(sightline_log_records_total{source=\"app.jsonl\"})",
+            "--at",
+            &at,
+        ],
+    );
+    assert_eq!(
+        f(&v["result"][0]["value"][1]) as u64,
+        records,
+        "{v} {stats}"
+    );
+    // increase() over the run counts every error span, the first one included.
+    let v = query_json(
+        &dir,
+        &[
+            "sum(increase(sightline_spans_total{status=\"error\"}[1d]))",
+            "--at",
+            &at,
+        ],
+    );
+    assert!(
+        f(&v["result"][0]["value"][1]) >= truth["spans"]["errors"].as_f64().unwrap() - 0.5,
+        "{v}"
+    );
+}

@@ -338,11 +338,47 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
     report.records_added = report.files.iter().map(|f| f.records_added).sum();
     report.spans_added = report.files.iter().map(|f| f.spans_added).sum();
     report.samples_added = report.files.iter().map(|f| f.samples_added).sum();
+    derive_series(store, &mut report);
     report.skipped = report.files.iter().map(|f| f.skipped).sum();
     report
 }
 
 /// Records a path error: `path` says where, `error` says what (without repeating the path).
+/// Brings the derived series (log counts, span and LLM counters) up to date with what this
+/// ingest added.
+fn derive_series(store: &Store, report: &mut IngestReport) {
+    let paths: Vec<String> = report
+        .files
+        .iter()
+        .filter(|f| f.records_added > 0)
+        .map(|f| f.path.clone())
+        .collect();
+    let spans_changed = report.spans_added > 0;
+    if paths.is_empty() && !spans_changed {
+        return;
+    }
+    let Some(w) = store.writer() else { return };
+    let r = w.exec(move |conn| {
+        let mut sources = Vec::new();
+        for p in &paths {
+            let id: Option<i64> = conn
+                .query_row("SELECT id FROM sources WHERE path = ?1", [p], |r| r.get(0))
+                .ok();
+            if let Some(id) = id {
+                sources.push((id, crate::metrics::source_label(p)));
+            }
+        }
+        crate::metrics::refresh(conn, &sources, spans_changed).map(|_| ())
+    });
+    if let Err(e) = r {
+        report.errors.push(PathError {
+            path: store.path().display().to_string(),
+            line: None,
+            error: format!("updating the derived metric series: {e}"),
+        });
+    }
+}
+
 fn push_error(report: &mut IngestReport, e: &Error, line: Option<u64>) {
     let (path, error) = match e {
         Error::NotFound { path } => (
