@@ -58,6 +58,156 @@ pub struct RunView {
     pub critical_path_ns: i64,
 }
 
+/// A run's spans as columns: what the desktop's Run view reads, and nothing more.
+///
+/// A 100,000-span [`RunView`] is ~46 MB of JSON (22 named fields per span, times in 19
+/// digits), and moving and parsing it in the web view took longer than anything else in
+/// opening the run. Here each field is one array over the spans, at the positions of
+/// [`RunView::spans`] (tree order); repeated text is an index into a table; times are ns
+/// after the run's start, which a JS number holds exactly for runs up to ~104 days where
+/// absolute ns lose their last digits; what few spans carry is listed for those spans only.
+/// Depth, child counts and subtree roll-ups are left out (the view derives them from
+/// `parent`), and so are provider, model and the parent's span id (the span's detail has them).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunColumns {
+    pub run: RunRow,
+    pub orphans: u32,
+    /// As [`RunView::critical_path_ns`].
+    pub critical_path_ns: i64,
+    pub span_id: Vec<String>,
+    /// Position of each span's parent; -1 for a top-level span.
+    pub parent: Vec<i64>,
+    /// Span and tool names, each once: `name` and `tool_name` index it.
+    pub names: Vec<String>,
+    pub name: Vec<u32>,
+    /// -1 for a span that names no tool.
+    pub tool_name: Vec<i64>,
+    /// The kinds the spans have, each once: `kind` indexes it.
+    pub kinds: Vec<SpanKind>,
+    pub kind: Vec<u8>,
+    /// The statuses the spans have, each once: `status` indexes it.
+    pub statuses: Vec<SpanStatus>,
+    pub status: Vec<u8>,
+    /// Start of each span, ns after `run.start_ns` (negative if the span began before it).
+    pub start: Vec<i64>,
+    /// End of each span, ns after `run.start_ns`.
+    pub end: Vec<i64>,
+    /// Positions of the spans with a cost or a token count, ascending; `cost`,
+    /// `input_tokens` and `output_tokens` are theirs, in the same order.
+    pub metered: Vec<u32>,
+    pub cost: Vec<Option<f64>>,
+    pub input_tokens: Vec<Option<i64>>,
+    pub output_tokens: Vec<Option<i64>>,
+    /// Positions of the spans on the critical path, ascending.
+    pub critical: Vec<u32>,
+    /// Positions of the orphans, ascending.
+    pub orphan: Vec<u32>,
+    /// Positions of the spans with a status message, ascending; `message` holds them.
+    pub message_at: Vec<u32>,
+    pub message: Vec<String>,
+}
+
+impl RunView {
+    /// The view as [`RunColumns`], for the desktop's Run view.
+    pub fn compact(self) -> RunColumns {
+        let RunView {
+            run,
+            spans,
+            orphans,
+            critical_path_ns,
+        } = self;
+        let n = spans.len();
+        let origin = run.start_ns;
+        let mut names = Names::default();
+        let mut c = RunColumns {
+            run,
+            orphans,
+            critical_path_ns,
+            span_id: Vec::with_capacity(n),
+            parent: Vec::with_capacity(n),
+            names: Vec::new(),
+            name: Vec::with_capacity(n),
+            tool_name: Vec::with_capacity(n),
+            kinds: Vec::new(),
+            kind: Vec::with_capacity(n),
+            statuses: Vec::new(),
+            status: Vec::with_capacity(n),
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+            metered: Vec::new(),
+            cost: Vec::new(),
+            input_tokens: Vec::new(),
+            output_tokens: Vec::new(),
+            critical: Vec::new(),
+            orphan: Vec::new(),
+            message_at: Vec::new(),
+            message: Vec::new(),
+        };
+        for (k, s) in spans.into_iter().enumerate() {
+            let at = k as u32;
+            c.span_id.push(s.span_id);
+            c.parent.push(s.parent.map_or(-1, i64::from));
+            c.name.push(names.slot(s.name));
+            c.tool_name
+                .push(s.tool_name.map_or(-1, |t| i64::from(names.slot(t))));
+            c.kind.push(slot(&mut c.kinds, s.kind));
+            c.status.push(slot(&mut c.statuses, s.status));
+            c.start.push(s.start_ns.saturating_sub(origin));
+            c.end.push(s.end_ns.saturating_sub(origin));
+            if s.cost.is_some() || s.input_tokens.is_some() || s.output_tokens.is_some() {
+                c.metered.push(at);
+                c.cost.push(s.cost);
+                c.input_tokens.push(s.input_tokens);
+                c.output_tokens.push(s.output_tokens);
+            }
+            if s.critical {
+                c.critical.push(at);
+            }
+            if s.orphan {
+                c.orphan.push(at);
+            }
+            if let Some(m) = s.status_message {
+                c.message_at.push(at);
+                c.message.push(m);
+            }
+        }
+        c.names = names.table;
+        c
+    }
+}
+
+/// A table of distinct names, each given the index of its first use.
+#[derive(Default)]
+struct Names {
+    table: Vec<String>,
+    index: std::collections::HashMap<String, u32>,
+}
+
+impl Names {
+    fn slot(&mut self, name: String) -> u32 {
+        if let Some(&i) = self.index.get(&name) {
+            return i;
+        }
+        let i = self.table.len() as u32;
+        self.index.insert(name.clone(), i);
+        self.table.push(name);
+        i
+    }
+}
+
+/// The index of `v` in a small table of distinct values, adding it on first use (the
+/// tables here hold a few enum values).
+fn slot<T: PartialEq + Copy>(table: &mut Vec<T>, v: T) -> u8 {
+    match table.iter().position(|t| *t == v) {
+        Some(i) => i as u8,
+        None => {
+            table.push(v);
+            (table.len() - 1) as u8
+        }
+    }
+}
+
 /// Builds the tree of a trace's spans. `spans` may come in any order.
 pub fn assemble(run: RunRow, spans: Vec<Span>) -> RunView {
     let n = spans.len();
@@ -365,6 +515,61 @@ mod tests {
         assert_eq!(crit, ["a", "b", "c"]);
         assert_eq!(v.orphans, 1);
         assert!(v.spans[3].orphan && v.spans[3].parent == Some(0));
+    }
+
+    #[test]
+    fn compact_columns_hold_what_the_view_has() {
+        // Absolute ns past 2^53, as real runs have: the offsets stay exact.
+        const T0: i64 = 1_795_165_271_000_000_123;
+        let mut spans = vec![
+            span("c", Some("a"), T0 + 50, T0 + 100, SpanKind::Tool),
+            span("a", None, T0, T0 + 100, SpanKind::Agent),
+            span("b", Some("a"), T0, T0 + 60, SpanKind::Llm),
+            span("d", Some("a"), T0 + 10, T0 + 20, SpanKind::Llm),
+            span("x", Some("missing"), T0 + 30, T0 + 40, SpanKind::Llm),
+        ];
+        spans[0].status = SpanStatus::Error;
+        spans[0].status_message = Some("TimeoutError".into());
+        spans[0].tool_name = Some("search_web".into());
+        spans[3].name = "b".into();
+        let v = assemble(
+            RunRow {
+                start_ns: T0,
+                end_ns: T0 + 100,
+                ..row()
+            },
+            spans,
+        );
+        let c = v.clone().compact();
+        assert_eq!(c.run, v.run);
+        assert_eq!(c.orphans, 1);
+        assert_eq!(c.critical_path_ns, v.critical_path_ns);
+        assert_eq!(c.names, ["a", "b", "x", "c", "search_web"]);
+        assert_eq!(c.metered, [1, 2, 3]);
+        assert_eq!(c.critical, [0, 1, 4]);
+        assert_eq!(c.orphan, [3]);
+        assert_eq!(c.message_at, [4]);
+        assert_eq!(c.message, ["TimeoutError"]);
+        for (k, s) in v.spans.iter().enumerate() {
+            let at = k as u32;
+            assert_eq!(c.span_id[k], s.span_id);
+            assert_eq!(c.parent[k], s.parent.map_or(-1, i64::from));
+            assert_eq!(c.names[c.name[k] as usize], s.name);
+            let tool = usize::try_from(c.tool_name[k])
+                .ok()
+                .map(|i| c.names[i].clone());
+            assert_eq!(tool, s.tool_name);
+            assert_eq!(c.kinds[usize::from(c.kind[k])], s.kind);
+            assert_eq!(c.statuses[usize::from(c.status[k])], s.status);
+            assert_eq!(T0 + c.start[k], s.start_ns);
+            assert_eq!(T0 + c.end[k], s.end_ns);
+            let m = c.metered.iter().position(|p| *p == at);
+            assert_eq!(m.and_then(|i| c.cost[i]), s.cost);
+            assert_eq!(m.and_then(|i| c.input_tokens[i]), s.input_tokens);
+            assert_eq!(m.and_then(|i| c.output_tokens[i]), s.output_tokens);
+            assert_eq!(c.critical.contains(&at), s.critical);
+            assert_eq!(c.orphan.contains(&at), s.orphan);
+        }
     }
 
     #[test]

@@ -130,9 +130,10 @@ async runsList(query: RunQuery) : Promise<Result<RunsPage, AppError>> {
 }
 },
 /**
- * One run with all its spans in tree order (attributes come with [`runs_span`]).
+ * One run with all its spans in tree order, as columns (attributes, provider and model come
+ * with [`runs_span`]).
  */
-async runsGet(traceId: string) : Promise<Result<RunView, AppError>> {
+async runsGet(traceId: string) : Promise<Result<RunColumns, AppError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("runs_get", { traceId }) };
 } catch (e) {
@@ -386,6 +387,68 @@ export type QueryResult = { series: SeriesPoints[]; scalar: boolean;
  */
 truncated: boolean }
 /**
+ * A run's spans as columns: what the desktop's Run view reads, and nothing more.
+ * 
+ * A 100,000-span [`RunView`] is ~46 MB of JSON (22 named fields per span, times in 19
+ * digits), and moving and parsing it in the web view took longer than anything else in
+ * opening the run. Here each field is one array over the spans, at the positions of
+ * [`RunView::spans`] (tree order); repeated text is an index into a table; times are ns
+ * after the run's start, which a JS number holds exactly for runs up to ~104 days where
+ * absolute ns lose their last digits; what few spans carry is listed for those spans only.
+ * Depth, child counts and subtree roll-ups are left out (the view derives them from
+ * `parent`), and so are provider, model and the parent's span id (the span's detail has them).
+ */
+export type RunColumns = { run: RunRow; orphans: number; 
+/**
+ * As [`RunView::critical_path_ns`].
+ */
+critical_path_ns: number; span_id: string[]; 
+/**
+ * Position of each span's parent; -1 for a top-level span.
+ */
+parent: number[]; 
+/**
+ * Span and tool names, each once: `name` and `tool_name` index it.
+ */
+names: string[]; name: number[]; 
+/**
+ * -1 for a span that names no tool.
+ */
+tool_name: number[]; 
+/**
+ * The kinds the spans have, each once: `kind` indexes it.
+ */
+kinds: SpanKind[]; kind: number[]; 
+/**
+ * The statuses the spans have, each once: `status` indexes it.
+ */
+statuses: SpanStatus[]; status: number[]; 
+/**
+ * Start of each span, ns after `run.start_ns` (negative if the span began before it).
+ */
+start: number[]; 
+/**
+ * End of each span, ns after `run.start_ns`.
+ */
+end: number[]; 
+/**
+ * Positions of the spans with a cost or a token count, ascending; `cost`,
+ * `input_tokens` and `output_tokens` are theirs, in the same order.
+ */
+metered: number[]; cost: (number | null)[]; input_tokens: (number | null)[]; output_tokens: (number | null)[]; 
+/**
+ * Positions of the spans on the critical path, ascending.
+ */
+critical: number[]; 
+/**
+ * Positions of the orphans, ascending.
+ */
+orphan: number[]; 
+/**
+ * Positions of the spans with a status message, ascending; `message` holds them.
+ */
+message_at: number[]; message: string[] }
+/**
  * Which runs to list.
  */
 export type RunQuery = { 
@@ -417,39 +480,6 @@ export type RunRow = { trace_id: string; name: string; status: SpanStatus; start
  * How runs are sorted.
  */
 export type RunSort = "start" | "duration" | "cost" | "tokens" | "errors" | "status" | "spans"
-/**
- * A span placed in its run.
- */
-export type RunSpan = { span_id: string; parent_span_id: string | null; 
-/**
- * Index of the parent in [`RunView::spans`]; `None` for a top-level span.
- */
-parent: number | null; depth: number; 
-/**
- * Number of direct children.
- */
-children: number; name: string; kind: SpanKind; status: SpanStatus; status_message: string | null; start_ns: number; end_ns: number; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; cost: number | null; tool_name: string | null; 
-/**
- * LLM tokens and cost of this span and everything below it.
- */
-subtree_input_tokens: number; subtree_output_tokens: number; subtree_cost: number; 
-/**
- * On the run's critical path (the chain of spans that set its end).
- */
-critical: boolean; 
-/**
- * Its parent is not in the trace (never arrived, or a cycle): shown under the root.
- */
-orphan: boolean }
-/**
- * A run with all its spans in tree order (each span after its parent, siblings by start).
- */
-export type RunView = { run: RunRow; spans: RunSpan[]; orphans: number; 
-/**
- * Sum of the self time of the critical spans: how long the run would take if
- * everything off the path were free.
- */
-critical_path_ns: number }
 /**
  * A page of runs and how many match in all.
  */
@@ -507,7 +537,7 @@ last_ingest: number; bytes_read: number }
 /**
  * A span in detail.
  */
-export type SpanDetail = { span_id: string; name: string; kind: SpanKind; status: SpanStatus; status_message: string | null; start_ns: number; end_ns: number; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null; cost: number | null; tool_name: string | null; format: string; 
+export type SpanDetail = { span_id: string; parent_span_id: string | null; name: string; kind: SpanKind; status: SpanStatus; status_message: string | null; start_ns: number; end_ns: number; provider: string | null; model: string | null; input_tokens: number | null; output_tokens: number | null; cache_read_tokens: number | null; cost: number | null; tool_name: string | null; format: string; 
 /**
  * The span's attributes as stored (a JSON object, as text: shown as a tree).
  */

@@ -6,7 +6,7 @@ use sightline::model::{Span, SpanKind, SpanStatus};
 use sightline::store::queries::logs::{self, LogQuery};
 use sightline::store::queries::spans::{self, RunQuery, RunRow};
 use sightline::traces::detail::{SpanReading, read_span};
-use sightline::traces::{self, RunView};
+use sightline::traces::{self, RunColumns};
 use tauri::State;
 
 use super::blocking;
@@ -38,15 +38,16 @@ pub async fn runs_list(state: State<'_, AppState>, query: RunQuery) -> AppResult
     .await
 }
 
-/// One run with all its spans in tree order (attributes come with [`runs_span`]).
+/// One run with all its spans in tree order, as columns (attributes, provider and model come
+/// with [`runs_span`]).
 #[tauri::command]
 #[specta::specta]
-pub async fn runs_get(state: State<'_, AppState>, trace_id: String) -> AppResult<RunView> {
+pub async fn runs_get(state: State<'_, AppState>, trace_id: String) -> AppResult<RunColumns> {
     let w = state.workspace()?;
     blocking(move || {
         let name = w.name();
         traces::load_run(&w.store, &trace_id, false)
-            .map(|(v, _)| v)
+            .map(|(v, _)| v.compact())
             .map_err(|e| from_engine(e, &name))
     })
     .await
@@ -56,6 +57,7 @@ pub async fn runs_get(state: State<'_, AppState>, trace_id: String) -> AppResult
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct SpanDetail {
     pub span_id: String,
+    pub parent_span_id: Option<String>,
     pub name: String,
     pub kind: SpanKind,
     pub status: SpanStatus,
@@ -81,6 +83,7 @@ fn detail(s: Span, logs: Vec<LogRowDto>) -> SpanDetail {
     SpanDetail {
         reading: read_span(&s.attrs, s.kind),
         span_id: s.span_id,
+        parent_span_id: s.parent_span_id,
         name: s.name,
         kind: s.kind,
         status: s.status,

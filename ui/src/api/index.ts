@@ -21,9 +21,9 @@ import type {
   NewScrapeTarget,
   QueryResult,
   Result,
+  RunColumns,
   RunQuery,
   RunsPage,
-  RunView,
   ScrapeTargetInfo,
   SourceInfo,
   SpanDetail,
@@ -48,12 +48,11 @@ export type {
   NewScrapeTarget,
   PathError,
   QueryResult,
+  RunColumns,
   RunQuery,
   RunRow,
   RunSort,
-  RunSpan,
   RunsPage,
-  RunView,
   ScrapeTargetInfo,
   SeriesPoints,
   SkipReason,
@@ -117,8 +116,8 @@ export const sources = {
 export const runs = {
   /** A page of runs matching `query` (its `limit`/`offset`), and how many match in all. */
   list: (query: RunQuery): Promise<RunsPage> => unwrap(commands.runsList(query)),
-  /** One run with every span in tree order. */
-  get: (traceId: string): Promise<RunView> => unwrap(commands.runsGet(traceId)),
+  /** One run with every span in tree order, as columns. */
+  get: (traceId: string): Promise<RunColumns> => unwrap(commands.runsGet(traceId)),
   /** One span's attributes, conversation, exceptions and log lines; null when it is gone. */
   span: (traceId: string, spanId: string): Promise<SpanDetail | null> => unwrap(commands.runsSpan(traceId, spanId)),
 };

@@ -1,20 +1,21 @@
 import { describe, expect, it } from "vitest";
-import type { RunView } from "../../api";
+import type { RunColumns, SpanKind } from "../../api";
 import { formatCost } from "./format";
-import { MaxTree, ReplayIndex, upperBound, type ReplaySpanInput } from "./replay";
-// Real runs as the engine assembles them (`sightline run ID --json`): the demo's data
+import { MaxTree, ReplayIndex, upperBound, type ReplayInput } from "./replay";
+import { ERROR, RunSpans } from "./spans";
+// Real runs as `runs_get` sends them (the engine's assembly, as columns): the demo's data
 // analyst (log-line spans: instant "iteration" chains after their children, a failed tool,
 // an orphan LLM call) and an OTLP GenAI agent from the shared corpus.
 import demoJson from "./testdata/demo-data-analyst.run.json";
 import weatherJson from "./testdata/otlp-weather-agent.run.json";
 
-const demo = demoJson as unknown as RunView;
-const weather = weatherJson as unknown as RunView;
+const demo = new RunSpans(demoJson as unknown as RunColumns);
+const demoRun = (demoJson as unknown as RunColumns).run;
+const weather = new RunSpans(weatherJson as unknown as RunColumns);
+const weatherRun = (weatherJson as unknown as RunColumns).run;
 
-function indexOf(v: RunView): ReplayIndex {
-  return new ReplayIndex(v.spans, v.run.start_ns, {
-    totals: { cost: v.run.cost, inputTokens: v.run.input_tokens, outputTokens: v.run.output_tokens },
-  });
+function indexOf(spans: RunSpans, run: RunColumns["run"]): ReplayIndex {
+  return new ReplayIndex(spans, { cost: run.cost, inputTokens: run.input_tokens, outputTokens: run.output_tokens });
 }
 
 const S = 1e9;
@@ -38,18 +39,18 @@ describe("upperBound and MaxTree", () => {
 });
 
 describe("ReplayIndex on the demo's data analyst run", () => {
-  const r = indexOf(demo);
-  const name = (i: number) => demo.spans[i].name;
+  const r = indexOf(demo, demoRun);
+  const name = (i: number) => demo.nameOf(i);
 
   it("ends with the run's totals", () => {
     const end = r.at(r.duration);
-    expect(end.cost).toBe(demo.run.cost);
+    expect(end.cost).toBe(demoRun.cost);
     expect(formatCost(end.cost)).toBe("$0.050262");
-    expect(end.inputTokens + end.outputTokens).toBe(demo.run.input_tokens + demo.run.output_tokens);
-    expect(end.errors).toBe(demo.run.errors);
-    expect(end.llmDone).toBe(demo.run.llm_calls);
+    expect(end.inputTokens + end.outputTokens).toBe(demoRun.input_tokens + demoRun.output_tokens);
+    expect(end.errors).toBe(demoRun.errors);
+    expect(end.llmDone).toBe(demoRun.llm_calls);
     expect(end.toolsInFlight).toBe(0);
-    expect(end.started).toBe(demo.spans.length);
+    expect(end.started).toBe(demo.n);
   });
 
   it("has nothing before the start but the root", () => {
@@ -78,13 +79,13 @@ describe("ReplayIndex on the demo's data analyst run", () => {
     expect(r.at(8.095 * S).errors).toBe(0);
     const s = r.at(8.096 * S);
     expect(s.errors).toBe(1);
-    expect(demo.spans[s.lastError].status).toBe("error");
+    expect(demo.statusOf(s.lastError)).toBe("error");
   });
 
   it("names the agent as the step when no chain is above (the orphan LLM call)", () => {
     const s = r.at(16 * S);
     expect(name(s.active)).toBe("chat claude-3-5-sonnet");
-    expect(demo.spans[s.active].orphan).toBe(true);
+    expect(demo.view(s.active).orphan).toBe(true);
     expect(name(s.step)).toBe("agent data_analyst");
   });
 
@@ -104,21 +105,21 @@ describe("ReplayIndex on the demo's data analyst run", () => {
 });
 
 describe("ReplayIndex on an OTLP GenAI agent", () => {
-  const r = indexOf(weather);
+  const r = indexOf(weather, weatherRun);
 
   it("ends with the run's totals", () => {
     const end = r.at(r.duration);
-    expect(formatCost(end.cost)).toBe(formatCost(weather.run.cost));
-    expect(end.inputTokens).toBe(weather.run.input_tokens);
-    expect(end.outputTokens).toBe(weather.run.output_tokens);
+    expect(formatCost(end.cost)).toBe(formatCost(weatherRun.cost));
+    expect(end.inputTokens).toBe(weatherRun.input_tokens);
+    expect(end.outputTokens).toBe(weatherRun.output_tokens);
     expect(end.errors).toBe(1);
   });
 
   it("shows the failing tool in flight, and the agent as the step", () => {
     const s = r.at(2 * S);
     expect(s.toolsInFlight).toBe(1);
-    expect(weather.spans[s.tools[0]].tool_name).toBe("get_weather");
-    expect(weather.spans[s.step].kind).toBe("agent");
+    expect(weather.toolNameOf(s.tools[0])).toBe("get_weather");
+    expect(weather.kindOf(s.step)).toBe("agent");
     expect(s.llmDone).toBe(1);
     expect(s.cost).toBeCloseTo(0.00603, 12);
   });
@@ -126,30 +127,68 @@ describe("ReplayIndex on an OTLP GenAI agent", () => {
 
 describe("ReplayIndex at scale", () => {
   // 100,000 spans: a root, 1,000 iterations, each with an LLM call and 98 tools, some failing.
-  function synthetic(): { spans: ReplaySpanInput[]; cost: number } {
-    const spans: ReplaySpanInput[] = [];
+  interface Row {
+    start: number;
+    end: number;
+    kind: SpanKind;
+    error: boolean;
+    cost: number;
+    tokens: [number, number];
+    parent: number;
+  }
+
+  function columns(rows: Row[]): ReplayInput {
+    const kinds: SpanKind[] = ["agent", "chain", "llm", "tool"];
+    const n = rows.length;
+    const input = {
+      n,
+      start: new Float64Array(n),
+      end: new Float64Array(n),
+      parent: new Int32Array(n),
+      kind: new Uint8Array(n),
+      kinds,
+      flags: new Uint8Array(n),
+      cost: new Float64Array(n),
+      inputTokens: new Float64Array(n),
+      outputTokens: new Float64Array(n),
+    };
+    rows.forEach((s, i) => {
+      input.start[i] = s.start;
+      input.end[i] = s.end;
+      input.parent[i] = s.parent;
+      input.kind[i] = kinds.indexOf(s.kind);
+      input.flags[i] = s.error ? ERROR : 0;
+      input.cost[i] = s.cost;
+      [input.inputTokens[i], input.outputTokens[i]] = s.tokens;
+    });
+    return input;
+  }
+
+  function synthetic(): { spans: ReplayInput; kinds: SpanKind[]; cost: number } {
+    const rows: Row[] = [];
     let cost = 0;
-    spans.push({ start_ns: 0, end_ns: 1000 * S, kind: "agent", status: "ok", cost: null, input_tokens: null, output_tokens: null, parent: null });
+    const none = { error: false, cost: NaN, tokens: [NaN, NaN] as [number, number] };
+    rows.push({ ...none, start: 0, end: 1000 * S, kind: "agent", parent: -1 });
     for (let it = 0; it < 1000; it++) {
       const base = it * S;
-      const chain = spans.length;
-      spans.push({ start_ns: base, end_ns: base + S, kind: "chain", status: "unset", cost: null, input_tokens: null, output_tokens: null, parent: 0 });
+      const chain = rows.length;
+      rows.push({ ...none, start: base, end: base + S, kind: "chain", parent: 0 });
       const c = 0.000123 * ((it % 7) + 1);
       cost += c;
-      spans.push({ start_ns: base, end_ns: base + 0.3 * S, kind: "llm", status: "ok", cost: c, input_tokens: 100, output_tokens: 20, parent: chain });
+      rows.push({ start: base, end: base + 0.3 * S, kind: "llm", error: false, cost: c, tokens: [100, 20], parent: chain });
       for (let k = 0; k < 97; k++) {
         const a = base + 0.3 * S + k * 0.007 * S;
-        spans.push({ start_ns: a, end_ns: a + 0.02 * S, kind: "tool", status: k === 50 ? "error" : "ok", cost: null, input_tokens: null, output_tokens: null, parent: chain });
+        rows.push({ ...none, start: a, end: a + 0.02 * S, kind: "tool", error: k === 50, parent: chain });
       }
     }
-    return { spans, cost };
+    return { spans: columns(rows), kinds: rows.map((r) => r.kind), cost };
   }
 
   it("builds once and answers each frame in microseconds", () => {
-    const { spans, cost } = synthetic();
-    expect(spans.length).toBe(99_001);
+    const { spans, kinds, cost } = synthetic();
+    expect(spans.n).toBe(99_001);
     const t0 = performance.now();
-    const r = new ReplayIndex(spans, 0);
+    const r = new ReplayIndex(spans);
     const built = performance.now() - t0;
     const t1 = performance.now();
     let last = r.at(0);
@@ -166,7 +205,7 @@ describe("ReplayIndex at scale", () => {
     const mid = r.at(500 * S + 0.325 * S);
     expect(mid.toolsInFlight).toBe(3);
     expect(mid.tools.length).toBe(3);
-    expect(spans[mid.step].kind).toBe("chain");
+    expect(kinds[mid.step]).toBe("chain");
     expect(mid.step).toBe(1 + 500 * 99);
   });
 });

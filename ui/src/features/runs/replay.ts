@@ -13,14 +13,29 @@
 //   order, among those started by t whose end is after t: a max-tree over all spans finds it.
 // Sums are compensated (Neumaier), and once every LLM call has ended the run's own totals
 // (summed by the engine) are reported, so the last frame shows exactly the runs list's figure.
+// The run view builds the index only when the replay first leaves the end (a scrub, Play).
 
-import type { RunSpan, SpanKind } from "../../api";
+import type { SpanKind } from "../../api";
+import { ERROR } from "./spans";
 
-/** The fields of a span the replay needs (a `RunSpan` has them all). */
-export type ReplaySpanInput = Pick<
-  RunSpan,
-  "start_ns" | "end_ns" | "kind" | "status" | "cost" | "input_tokens" | "output_tokens" | "parent"
->;
+/** The columns of a run's spans the replay reads (`RunSpans` has them), by position. */
+export interface ReplayInput {
+  readonly n: number;
+  /** Start and end, ns since the run's start; an end is never before its start. */
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+  /** Position of each span's parent, -1 for none; parents come before their children. */
+  readonly parent: Int32Array;
+  /** Kind of each span, as an index into `kinds`. */
+  readonly kind: Uint8Array;
+  readonly kinds: readonly SpanKind[];
+  /** The ERROR bit marks a failed span. */
+  readonly flags: Uint8Array;
+  /** NaN where a span has none. */
+  readonly cost: Float64Array;
+  readonly inputTokens: Float64Array;
+  readonly outputTokens: Float64Array;
+}
 
 export interface ReplayTotals {
   cost: number;
@@ -120,13 +135,9 @@ function prefixSums(values: Float64Array): Float64Array {
 
 export class ReplayIndex {
   readonly n: number;
-  /** Start and end of each span, ns since `origin`. */
-  readonly start: Float64Array;
-  readonly end: Float64Array;
   /** The run's length: the last end (at least 1 ns, so a scale never divides by zero). */
   readonly duration: number;
 
-  private readonly kinds: SpanKind[];
   private readonly stepOf: Int32Array;
   private readonly totals: ReplayTotals | null;
 
@@ -147,38 +158,26 @@ export class ReplayIndex {
   private readonly toolByStart: Int32Array;
   private readonly toolTree: MaxTree;
 
-  /**
-   * `spans` with parents before children (tree order); times are taken relative to
-   * `origin` (the run's start). `totals`, when given, are the run's engine-side totals.
-   * `parents`, when given, replaces each span's `parent` (for spans re-ordered by the caller).
-   */
-  constructor(
-    spans: ReadonlyArray<ReplaySpanInput>,
-    origin: number,
-    opts: { totals?: ReplayTotals | null; parents?: Int32Array } = {},
-  ) {
-    const n = spans.length;
+  /** `totals`, when given, are the run's engine-side totals, reported once every LLM call has ended. */
+  constructor(spans: ReplayInput, totals: ReplayTotals | null = null) {
+    const n = spans.n;
     this.n = n;
-    this.totals = opts.totals ?? null;
-    const parentOf = (i: number): number => (opts.parents ? opts.parents[i] : (spans[i].parent ?? -1));
-    this.start = new Float64Array(n);
-    this.end = new Float64Array(n);
-    this.kinds = new Array<SpanKind>(n);
+    this.totals = totals;
+    const { start, end, parent, kind, kinds, flags } = spans;
+    // Codes of the kinds that matter here; -1 (never a Uint8Array value) when absent.
+    const LLM = kinds.indexOf("llm");
+    const TOOL = kinds.indexOf("tool");
+    const CHAIN = kinds.indexOf("chain");
+    const AGENT = kinds.indexOf("agent");
     let last = 0;
     let llm = 0;
     let err = 0;
     let tool = 0;
     for (let i = 0; i < n; i++) {
-      const s = spans[i];
-      const a = s.start_ns - origin;
-      const b = Math.max(a, s.end_ns - origin);
-      this.start[i] = a;
-      this.end[i] = b;
-      this.kinds[i] = s.kind;
-      if (b > last) last = b;
-      if (s.kind === "llm") llm++;
-      if (s.kind === "tool") tool++;
-      if (s.status === "error") err++;
+      if (end[i] > last) last = end[i];
+      if (kind[i] === LLM) llm++;
+      if (kind[i] === TOOL) tool++;
+      if (flags[i] & ERROR) err++;
     }
     this.duration = Math.max(1, last);
 
@@ -187,22 +186,22 @@ export class ReplayIndex {
     const chainOf = new Int32Array(n).fill(-1);
     const agentOf = new Int32Array(n).fill(-1);
     for (let i = 0; i < n; i++) {
-      const p = parentOf(i);
+      const p = parent[i];
       const hasParent = p >= 0 && p < i;
-      chainOf[i] = this.kinds[i] === "chain" ? i : hasParent ? chainOf[p] : -1;
-      agentOf[i] = this.kinds[i] === "agent" ? i : hasParent ? agentOf[p] : -1;
+      chainOf[i] = kind[i] === CHAIN ? i : hasParent ? chainOf[p] : -1;
+      agentOf[i] = kind[i] === AGENT ? i : hasParent ? agentOf[p] : -1;
     }
     this.stepOf = new Int32Array(n);
     for (let i = 0; i < n; i++) this.stepOf[i] = chainOf[i] !== -1 ? chainOf[i] : agentOf[i] !== -1 ? agentOf[i] : i;
 
     const all = new Int32Array(n);
     for (let i = 0; i < n; i++) all[i] = i;
-    this.byStart = byKey(this.start, all);
+    this.byStart = byKey(start, all);
     this.startsSorted = new Float64Array(n);
     const endsInStartOrder = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      this.startsSorted[k] = this.start[this.byStart[k]];
-      endsInStartOrder[k] = this.end[this.byStart[k]];
+      this.startsSorted[k] = start[this.byStart[k]];
+      endsInStartOrder[k] = end[this.byStart[k]];
     }
     this.runningTree = new MaxTree(endsInStartOrder);
 
@@ -210,40 +209,40 @@ export class ReplayIndex {
     const errIdx = new Int32Array(err);
     const toolIdx = new Int32Array(tool);
     for (let i = 0, a = 0, b = 0, c = 0; i < n; i++) {
-      if (this.kinds[i] === "llm") llmIdx[a++] = i;
-      if (spans[i].status === "error") errIdx[b++] = i;
-      if (this.kinds[i] === "tool") toolIdx[c++] = i;
+      if (kind[i] === LLM) llmIdx[a++] = i;
+      if (flags[i] & ERROR) errIdx[b++] = i;
+      if (kind[i] === TOOL) toolIdx[c++] = i;
     }
 
-    byKey(this.end, llmIdx);
+    byKey(end, llmIdx);
     this.llmEnds = new Float64Array(llm);
     const cost = new Float64Array(llm);
     const tin = new Float64Array(llm);
     const tout = new Float64Array(llm);
     for (let k = 0; k < llm; k++) {
-      const s = spans[llmIdx[k]];
-      this.llmEnds[k] = this.end[llmIdx[k]];
-      cost[k] = s.cost ?? 0;
-      tin[k] = s.input_tokens ?? 0;
-      tout[k] = s.output_tokens ?? 0;
+      const i = llmIdx[k];
+      this.llmEnds[k] = end[i];
+      cost[k] = zeroIfNaN(spans.cost[i]);
+      tin[k] = zeroIfNaN(spans.inputTokens[i]);
+      tout[k] = zeroIfNaN(spans.outputTokens[i]);
     }
     this.llmCost = prefixSums(cost);
     this.llmIn = prefixSums(tin);
     this.llmOut = prefixSums(tout);
 
-    this.errByEnd = byKey(this.end, errIdx);
+    this.errByEnd = byKey(end, errIdx);
     this.errEnds = new Float64Array(err);
-    for (let k = 0; k < err; k++) this.errEnds[k] = this.end[this.errByEnd[k]];
+    for (let k = 0; k < err; k++) this.errEnds[k] = end[this.errByEnd[k]];
 
-    this.toolByStart = byKey(this.start, toolIdx);
+    this.toolByStart = byKey(start, toolIdx);
     this.toolStarts = new Float64Array(tool);
     this.toolEnds = new Float64Array(tool);
     const toolEndsInStartOrder = new Float64Array(tool);
     for (let k = 0; k < tool; k++) {
       const i = this.toolByStart[k];
-      this.toolStarts[k] = this.start[i];
-      toolEndsInStartOrder[k] = this.end[i];
-      this.toolEnds[k] = this.end[i];
+      this.toolStarts[k] = start[i];
+      toolEndsInStartOrder[k] = end[i];
+      this.toolEnds[k] = end[i];
     }
     this.toolEnds.sort();
     this.toolTree = new MaxTree(toolEndsInStartOrder);
@@ -283,4 +282,8 @@ export class ReplayIndex {
       lastError: errors > 0 ? this.errByEnd[errors - 1] : -1,
     };
   }
+}
+
+function zeroIfNaN(v: number): number {
+  return Number.isNaN(v) ? 0 : v;
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import type { RunView } from "../../api";
+import type { RunColumns } from "../../api";
 import { formatCost } from "./format";
 import { RunState, SPEEDS } from "./run.svelte";
 import demoJson from "./testdata/demo-data-analyst.run.json";
 
-// The demo's data analyst run as the engine assembles it: 14 spans, four iterations, one
+// The demo's data analyst run as `runs_get` sends it: 14 spans, four iterations, one
 // failed tool (position 6), five LLM calls, one orphan LLM call at the end.
-const demo = demoJson as unknown as RunView;
+const demo = demoJson as unknown as RunColumns;
 const S = 1e9;
 
 function open(): RunState {
@@ -91,6 +91,15 @@ describe("RunState replay", () => {
     expect(run.playhead).toBe(run.duration);
     expect(formatCost(run.replayState.cost)).toBe(formatCost(demo.run.cost));
     expect(run.replayState.inputTokens + run.replayState.outputTokens).toBe(demo.run.input_tokens + demo.run.output_tokens);
+  });
+
+  it("shows the end without building the replay index, as the index would", () => {
+    const run = open();
+    const atEnd = run.replayState;
+    expect((run as unknown as { replayIndex: unknown }).replayIndex).toBeNull();
+    expect(atEnd).toEqual(run.replay.at(run.duration));
+    expect(atEnd.errors).toBe(1);
+    expect(run.span(atEnd.lastError).status).toBe("error");
   });
 
   it("scrubs, keeps the playhead in the window, and returns to the end", () => {

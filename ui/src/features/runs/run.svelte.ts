@@ -2,19 +2,23 @@
 // the selected span and its detail, the timeline's time window, and the replay.
 //
 // Everything that grows with the run lives in typed arrays built once when the run opens
-// (tree.ts, replay.ts) and is never made reactive: a 100,000-span run costs one pass to
-// open and then only what is on screen. Reactive state is small (a version number for the
+// (spans.ts, tree.ts) and is never made reactive: a 100,000-span run costs one pass to
+// open and then only what is on screen. What only some actions need is built on first use:
+// the replay index (replay.ts) when the playhead first leaves the end (at the end, where a
+// run opens, the figures are the run's own totals); the LLM calls by cost at the first `c`;
+// the error spans at the first `e`. Reactive state is small (a version number for the
 // collapsed set, the scroll offset, the window, the playhead), so Svelte tracks a handful of
 // values instead of 100,000 proxies. The tree, the canvas and the replay panel all read the
 // same `rows` and `offset`, which is what keeps the tree rows and the canvas rows in line.
 
 import { describeUnknown, runs as api } from "../../api";
-import type { RunRow, RunSpan, RunView, SpanDetail } from "../../api";
+import type { RunColumns, RunRow, SpanDetail } from "../../api";
 import { MAX_SPACER_PX, offsetToCenter, offsetToReveal, rowsPerPage, visibleRange, type Geometry } from "../logs/virtual";
 import { formatCost } from "./format";
-import { ReplayIndex, type ReplayState } from "./replay";
+import { ReplayIndex, type ReplayState, type ReplayTotals } from "./replay";
+import { ERROR, RunSpans, type SpanView } from "./spans";
 import { clampWindow, fullWindow, panBy, revealRange, zoomAt, type TimeWindow } from "./timeline";
-import { buildTree, hasChildren, revealIn, rowOf, visibleRows, type SpanTree } from "./tree";
+import { hasChildren, revealIn, rowOf, visibleRows, type SpanTree } from "./tree";
 
 export const ROW_HEIGHT = 22;
 /** Height of the strip above the rows: the minimap, then the time axis. The tree's header
@@ -39,16 +43,16 @@ export class RunState {
   readonly run: RunRow;
   readonly orphans: number;
   readonly criticalPathNs: number;
-  /** The spans in display (pre-)order; `tree` and `replay` use these positions. */
-  readonly spans: RunSpan[];
+  /** The spans as columns in display (pre-)order; `tree` and `replay` use these positions. */
+  readonly spans: RunSpans;
   readonly tree: SpanTree;
-  readonly replay: ReplayIndex;
   /** 1 where the span at that position is collapsed. Changed only through methods that bump `treeVersion`. */
   readonly collapsed: Uint8Array;
-  /** Positions of error spans, ascending. */
-  readonly errorPositions: Int32Array;
-  /** Positions of LLM spans, most expensive first. */
-  readonly llmByCost: Int32Array;
+  private readonly totals: ReplayTotals;
+  private replayIndex: ReplayIndex | null = null;
+  private endStateCache: ReplayState | null = null;
+  private errorCache: Int32Array | null = null;
+  private llmCache: Int32Array | null = null;
   private costCursor = -1;
 
   /** Bumped on every change to `collapsed`, so `rows` and the chevrons re-derive. */
@@ -84,7 +88,8 @@ export class RunState {
   playhead = $state(0);
   playing = $state(false);
   speed = $state(1);
-  replayState: ReplayState = $derived.by(() => this.replay.at(this.playhead));
+  /** What the run looked like at the playhead; at the end (where it opens) without the replay index. */
+  replayState: ReplayState = $derived.by(() => (this.playhead >= this.duration ? this.endState : this.replay.at(this.playhead)));
 
   detailOpen = $state(false);
   detail = $state.raw<SpanDetail | null>(null);
@@ -99,47 +104,91 @@ export class RunState {
   private detailTimer: ReturnType<typeof setTimeout> | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(view: RunView) {
+  constructor(view: RunColumns) {
     this.run = view.run;
     this.orphans = view.orphans;
     this.criticalPathNs = view.critical_path_ns;
-    this.tree = buildTree(view.spans);
-    const n = this.tree.n;
-    const spans = new Array<RunSpan>(n);
-    for (let p = 0; p < n; p++) spans[p] = view.spans[this.tree.order[p]];
-    this.spans = spans;
-    this.collapsed = new Uint8Array(n);
-    this.replay = new ReplayIndex(spans, view.run.start_ns, {
-      parents: this.tree.parent,
-      totals: { cost: view.run.cost, inputTokens: view.run.input_tokens, outputTokens: view.run.output_tokens },
-    });
-
-    let errors = 0;
-    let llm = 0;
-    for (const s of spans) {
-      if (s.status === "error") errors++;
-      if (s.kind === "llm") llm++;
-    }
-    this.errorPositions = new Int32Array(errors);
-    this.llmByCost = new Int32Array(llm);
-    for (let p = 0, e = 0, l = 0; p < n; p++) {
-      if (spans[p].status === "error") this.errorPositions[e++] = p;
-      if (spans[p].kind === "llm") this.llmByCost[l++] = p;
-    }
-    this.llmByCost.sort((a, b) => (spans[b].cost ?? 0) - (spans[a].cost ?? 0) || a - b);
-
-    this.window = fullWindow(this.replay.duration);
+    this.spans = new RunSpans(view);
+    this.tree = this.spans.tree;
+    this.collapsed = new Uint8Array(this.tree.n);
+    this.totals = { cost: view.run.cost, inputTokens: view.run.input_tokens, outputTokens: view.run.output_tokens };
+    this.window = fullWindow(this.spans.extent);
     // The replay starts at the end: the whole run is shown, with its totals.
-    this.playhead = this.replay.duration;
+    this.playhead = this.spans.extent;
   }
 
+  /** The run's length on the time axis, ns. */
   get duration(): number {
-    return this.replay.duration;
+    return this.spans.extent;
   }
 
-  /** The span at display position `pos`. */
-  span(pos: number): RunSpan {
-    return this.spans[pos];
+  /** The replay's index, built the first time a moment before the end is asked about. */
+  get replay(): ReplayIndex {
+    return (this.replayIndex ??= new ReplayIndex(this.spans, this.totals));
+  }
+
+  /**
+   * The replay at the end, as `replay.at(duration)` answers it, from one pass: everything
+   * has started and ended, the run's totals, every LLM call and error done, the last error
+   * the one that ends last (the later in tree order on a tie).
+   */
+  get endState(): ReplayState {
+    if (this.endStateCache === null) {
+      const sp = this.spans;
+      let llmDone = 0;
+      let errors = 0;
+      let lastError = -1;
+      for (let p = 0; p < sp.n; p++) {
+        if (sp.isLlm(p)) llmDone++;
+        if (sp.flags[p] & ERROR) {
+          errors++;
+          if (lastError === -1 || sp.end[p] >= sp.end[lastError]) lastError = p;
+        }
+      }
+      this.endStateCache = {
+        t: this.duration,
+        active: -1,
+        step: -1,
+        started: sp.n,
+        toolsInFlight: 0,
+        tools: [],
+        inputTokens: this.totals.inputTokens,
+        outputTokens: this.totals.outputTokens,
+        cost: this.totals.cost,
+        llmDone,
+        errors,
+        lastError,
+      };
+    }
+    return this.endStateCache;
+  }
+
+  /** Positions of error spans, ascending. */
+  get errorPositions(): Int32Array {
+    if (this.errorCache === null) {
+      const sp = this.spans;
+      const out: number[] = [];
+      for (let p = 0; p < sp.n; p++) if (sp.flags[p] & ERROR) out.push(p);
+      this.errorCache = Int32Array.from(out);
+    }
+    return this.errorCache;
+  }
+
+  /** Positions of LLM spans, most expensive first (no cost counts as 0). */
+  get llmByCost(): Int32Array {
+    if (this.llmCache === null) {
+      const sp = this.spans;
+      const out: number[] = [];
+      for (let p = 0; p < sp.n; p++) if (sp.isLlm(p)) out.push(p);
+      const cost = sp.cost;
+      this.llmCache = Int32Array.from(out).sort((a, b) => (cost[b] || 0) - (cost[a] || 0) || a - b);
+    }
+    return this.llmCache;
+  }
+
+  /** The span at display position `pos`, as an object (for what is on screen). */
+  span(pos: number): SpanView {
+    return this.spans.view(pos);
   }
 
   isCollapsed(pos: number): boolean {
@@ -205,8 +254,8 @@ export class RunState {
     if (row >= 0) {
       this.offset = how === "center" ? offsetToCenter(row, this.geometry) : offsetToReveal(row, this.offset, this.geometry);
     }
-    const a = this.replay.start[pos];
-    const b = this.replay.end[pos];
+    const a = this.spans.start[pos];
+    const b = this.spans.end[pos];
     const w = this.window;
     if (how === "center") this.window = revealRange(w, a, b, this.duration);
     else if (b < w.start || a > w.start + w.span) this.window = panBy(w, (a + b) / 2 - (w.start + w.span / 2), this.duration);
@@ -306,7 +355,7 @@ export class RunState {
     this.costCursor = (this.costCursor + 1) % llm.length;
     const pos = llm[this.costCursor];
     this.select(pos, "center");
-    const cost = this.spans[pos].cost;
+    const cost = this.spans.costOf(pos);
     this.say(`LLM call ${this.costCursor + 1} of ${llm.length} by cost: ${cost === null ? "no cost" : formatCost(cost)}`);
   }
 
@@ -424,8 +473,8 @@ export class RunState {
   private loadDetail(): void {
     const pos = this.selected;
     if (pos === null) return;
-    const span = this.spans[pos];
-    if (this.detail?.span_id === span.span_id && this.detailError === null) return;
+    const spanId = this.spans.spanId[pos];
+    if (this.detail?.span_id === spanId && this.detailError === null) return;
     const seq = ++this.detailSeq;
     this.detailLoading = true;
     this.detailError = null;
@@ -433,7 +482,7 @@ export class RunState {
     this.detailTimer = setTimeout(() => {
       this.detailTimer = null;
       api
-        .span(this.run.trace_id, span.span_id)
+        .span(this.run.trace_id, spanId)
         .then((d) => {
           if (seq !== this.detailSeq) return;
           this.detail = d;

@@ -7,11 +7,6 @@
 // sends its spans in tree order; the order is rebuilt from the parent links anyway, so a
 // span the engine placed oddly (a cycle it broke) can never make a subtree non-contiguous.
 
-export interface TreeInput {
-  /** Index of the parent in the same array, or null for a top-level span. */
-  parent: number | null;
-}
-
 export interface SpanTree {
   readonly n: number;
   /** For display position p, the index of the span in the input array. */
@@ -24,9 +19,13 @@ export interface SpanTree {
   readonly end: Int32Array;
 }
 
-/** Builds the pre-order tree from parent links (children keep their input order). */
-export function buildTree(spans: ReadonlyArray<TreeInput>): SpanTree {
-  const n = spans.length;
+/**
+ * Builds the pre-order tree from parent links: `parents[i]` is the index of span i's parent
+ * in the same array, or -1 (anything not an index of another span) for a top-level span.
+ * Children keep their input order.
+ */
+export function buildTree(parents: ArrayLike<number>): SpanTree {
+  const n = parents.length;
   const par = new Int32Array(n);
   // Children as linked lists in input order: head[p] = first child, next[c] = next sibling.
   const head = new Int32Array(n).fill(-1);
@@ -40,8 +39,8 @@ export function buildTree(spans: ReadonlyArray<TreeInput>): SpanTree {
   };
   const tops: number[] = [];
   for (let i = 0; i < n; i++) {
-    const p = spans[i].parent;
-    if (p === null || !Number.isInteger(p) || p < 0 || p >= n || p === i) {
+    const p = parents[i];
+    if (!Number.isInteger(p) || p < 0 || p >= n || p === i) {
       par[i] = -1;
       tops.push(i);
     } else {
