@@ -42,9 +42,14 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let expo_path = std::env::var("EXPOSITION").map(PathBuf::from).ok();
-    let work = PathBuf::from(std::env::var("WORK").unwrap_or_else(|_| "/tmp/sightline-bench-metrics".into()));
+    let work = PathBuf::from(
+        std::env::var("WORK").unwrap_or_else(|_| "/tmp/sightline-bench-metrics".into()),
+    );
     std::fs::create_dir_all(&work).unwrap();
     println!("| what | figure |\n|---|---|");
 
@@ -54,7 +59,10 @@ fn main() {
         let e = parse_exposition(&bytes, None).unwrap();
         let series = e.sample_count();
         let mb = bytes.len() as f64 / 1e6;
-        println!("| exposition | {series} samples, {} families, {mb:.1} MB |", e.families.len());
+        println!(
+            "| exposition | {series} samples, {} families, {mb:.1} MB |",
+            e.families.len()
+        );
         let ours: Vec<f64> = (0..rounds)
             .map(|_| timed(|| parse_exposition(&bytes, None).unwrap().sample_count()).1)
             .collect();
@@ -62,14 +70,24 @@ fn main() {
             .map(|_| {
                 timed(|| {
                     let lines = text.lines().map(|l| Ok(l.to_string()));
-                    prometheus_parse::Scrape::parse(lines).unwrap().samples.len()
+                    prometheus_parse::Scrape::parse(lines)
+                        .unwrap()
+                        .samples
+                        .len()
                 })
                 .1
             })
             .collect();
         let (o, t) = (median(ours), median(theirs));
-        println!("| parse, Sightline | {o:.2} ms ({:.1} M samples/s) |", series as f64 / o / 1000.0);
-        println!("| parse, prometheus-parse 0.2.5 | {t:.2} ms ({:.1} M samples/s); Sightline {:.1}x faster |", series as f64 / t / 1000.0, t / o);
+        println!(
+            "| parse, Sightline | {o:.2} ms ({:.1} M samples/s) |",
+            series as f64 / o / 1000.0
+        );
+        println!(
+            "| parse, prometheus-parse 0.2.5 | {t:.2} ms ({:.1} M samples/s); Sightline {:.1}x faster |",
+            series as f64 / t / 1000.0,
+            t / o
+        );
 
         // Scrape to stored.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -80,7 +98,11 @@ fn main() {
                 let Ok(mut c) = c else { continue };
                 let mut buf = [0u8; 4096];
                 let _ = c.read(&mut buf);
-                let _ = write!(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
                 let _ = c.write_all(&body);
             }
         });
@@ -96,7 +118,11 @@ fn main() {
             let o = scrape_once(&cfg, 1_700_000_000_000 + i as i64 * 5000);
             assert!(o.error.is_none(), "{:?}", o.error);
             fetch_parse.push(o.duration_ms);
-            w.write_samples(SampleBatch { samples: o.samples, metric_meta: o.meta }).unwrap();
+            w.write_samples(SampleBatch {
+                samples: o.samples,
+                metric_meta: o.meta,
+            })
+            .unwrap();
             total.push(t0.elapsed().as_secs_f64() * 1000.0);
         }
         drop(w);
@@ -141,31 +167,107 @@ fn main() {
                     });
                 }
                 if batch.len() >= 200_000 {
-                    w.write_samples(SampleBatch { samples: std::mem::take(&mut batch), metric_meta: Vec::new() }).unwrap();
+                    w.write_samples(SampleBatch {
+                        samples: std::mem::take(&mut batch),
+                        metric_meta: Vec::new(),
+                    })
+                    .unwrap();
                 }
                 t += 5000;
             }
-            w.write_samples(SampleBatch { samples: batch, metric_meta: Vec::new() }).unwrap();
+            w.write_samples(SampleBatch {
+                samples: batch,
+                metric_meta: Vec::new(),
+            })
+            .unwrap();
         });
         drop(w);
         store.close();
         std::fs::rename(&tmp, &db).unwrap();
-        println!("| writing 17.28 M samples (1,000 series x 24 h x 5 s) | {:.1} s ({:.0} k samples/s) |", ms / 1000.0, 17_281_000.0 / ms);
+        println!(
+            "| writing 17.28 M samples (1,000 series x 24 h x 5 s) | {:.1} s ({:.0} k samples/s) |",
+            ms / 1000.0,
+            17_281_000.0 / ms
+        );
     }
     let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
-    println!("| that workspace on disk | {:.0} MB ({:.1} bytes per sample) |", size as f64 / 1e6, size as f64 / 17_281_000.0);
+    println!(
+        "| that workspace on disk | {:.0} MB ({:.1} bytes per sample) |",
+        size as f64 / 1e6,
+        size as f64 / 17_281_000.0
+    );
     let store = Store::open(&db).unwrap();
     let conn = store.reader().unwrap();
     let src = StoreSource::new(&conn);
     let q = Query::parse("sum by (job) (rate(agent_requests_total[5m]))").unwrap();
-    let inst: Vec<f64> = (0..rounds).map(|_| timed(|| q.instant(&src, end).unwrap()).1).collect();
-    println!("| `sum by (job) (rate(x[5m]))`, instant, 1,000 series | median {:.1} ms (target < 100 ms) |", median(inst));
+    let inst: Vec<f64> = (0..rounds)
+        .map(|_| timed(|| q.instant(&src, end).unwrap()).1)
+        .collect();
+    println!(
+        "| `sum by (job) (rate(x[5m]))`, instant, 1,000 series | median {:.1} ms (target < 100 ms) |",
+        median(inst)
+    );
     let r1h: Vec<f64> = (0..rounds.min(10))
         .map(|_| timed(|| q.range(&src, end - 3_600_000, end, 15_000).unwrap()).1)
         .collect();
-    println!("| same, range over the last 1 h, step 15 s (241 steps) | median {:.0} ms |", median(r1h));
-    let r24: Vec<f64> = (0..3).map(|_| timed(|| q.range(&src, start, end, 300_000).unwrap()).1).collect();
-    println!("| same, range over 24 h, step 5 m (289 steps, every sample read) | median {:.0} ms |", median(r24));
+    println!(
+        "| same, range over the last 1 h, step 15 s (241 steps) | median {:.0} ms |",
+        median(r1h)
+    );
+    let r24: Vec<f64> = (0..3)
+        .map(|_| timed(|| q.range(&src, start, end, 300_000).unwrap()).1)
+        .collect();
+    println!(
+        "| same, range over 24 h, step 5 m (289 steps, every sample read) | median {:.0} ms |",
+        median(r24)
+    );
+    drop(conn);
+    store.close();
+
+    // The same workspace after the default downsampling (raw 2 h, then one per minute).
+    let small = work.join("rate-1000x24h-compacted.db");
+    let _ = std::fs::remove_file(&small);
+    std::fs::copy(&db, &small).unwrap();
+    let store = Store::open(&small).unwrap();
+    let (rep, ms) = timed(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        store
+            .writer()
+            .unwrap()
+            .exec(move |conn| {
+                let r = sightline::metrics::retention::compact(conn, &Default::default())?;
+                conn.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE)")?;
+                let _ = tx.send(r);
+                Ok(())
+            })
+            .unwrap();
+        rx.recv().unwrap()
+    });
+    let conn = store.reader().unwrap();
+    let left: i64 = conn
+        .query_row("SELECT count(*) FROM samples", [], |r| r.get(0))
+        .unwrap();
+    println!(
+        "| downsampling it (raw 2 h, then 1/min) and VACUUM | {:.1} s; {} samples thinned, {left} left, {:.0} MB on disk |",
+        ms / 1000.0,
+        rep.thinned,
+        std::fs::metadata(&small).map(|m| m.len()).unwrap_or(0) as f64 / 1e6
+    );
+    let src = StoreSource::new(&conn);
+    let inst: Vec<f64> = (0..rounds)
+        .map(|_| timed(|| q.instant(&src, end).unwrap()).1)
+        .collect();
+    println!(
+        "| instant rate query after downsampling | median {:.1} ms |",
+        median(inst)
+    );
+    let r24: Vec<f64> = (0..3)
+        .map(|_| timed(|| q.range(&src, start, end, 300_000).unwrap()).1)
+        .collect();
+    println!(
+        "| 24 h range query (step 5 m) after downsampling | median {:.0} ms |",
+        median(r24)
+    );
     drop(conn);
     store.close();
 }

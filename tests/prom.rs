@@ -79,9 +79,9 @@ const CORPUS_EXPOSITIONS: &[(&str, bool, usize, usize, usize)] = &[
         true,
         237,
         1857,
-        1,
+        0,
     ),
-    ("prometheus_textparse_alltypes.5mfs.om.txt", true, 5, 53, 1),
+    ("prometheus_textparse_alltypes.5mfs.om.txt", true, 5, 53, 0),
     (
         "promtool_dump-openmetrics-roundtrip-test.prom",
         true,

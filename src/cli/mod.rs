@@ -1,6 +1,7 @@
 //! The `sightline` CLI: one file per subcommand, each a clap `Cmd` with `run()`.
 //! `anyhow` lives here only; the engine's typed errors are turned into exit codes here.
 
+mod compact;
 mod demo;
 mod ingest;
 mod logs;
@@ -39,6 +40,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Downsample and expire old metric samples
+    Compact(compact::Cmd),
     /// Scrape a Prometheus /metrics endpoint into the workspace
     Scrape(scrape::Cmd),
     /// Evaluate PromQL over the workspace's metric series
@@ -73,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Rules(c) => c.run(&db),
         Command::Query(c) => c.run(&db),
         Command::Scrape(c) => c.run(&db),
+        Command::Compact(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

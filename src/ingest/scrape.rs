@@ -493,6 +493,36 @@ pub struct ScrapeManager {
     db: std::path::PathBuf,
     targets: Mutex<BTreeMap<i64, Scraper>>,
     on_scrape: Option<OnScrape>,
+    /// Downsamples and expires old samples every ten minutes while targets run.
+    compactor: Option<(Arc<AtomicBool>, JoinHandle<()>)>,
+}
+
+/// How often the scrape manager compacts the workspace's samples.
+const COMPACT_EVERY: Duration = Duration::from_secs(600);
+
+fn spawn_compactor(writer: WriterHandle) -> Option<(Arc<AtomicBool>, JoinHandle<()>)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let j = std::thread::Builder::new()
+        .name("sightline-compact".into())
+        .spawn(move || {
+            let mut last = Instant::now();
+            while !s.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(250));
+                if last.elapsed() >= COMPACT_EVERY {
+                    last = Instant::now();
+                    let _ = writer.exec(|conn| {
+                        crate::metrics::retention::compact(
+                            conn,
+                            &crate::metrics::retention::Retention::default(),
+                        )
+                        .map(|_| ())
+                    });
+                }
+            }
+        })
+        .ok()?;
+    Some((stop, j))
 }
 
 impl std::fmt::Debug for ScrapeManager {
@@ -514,11 +544,13 @@ impl ScrapeManager {
         on_scrape: Option<OnScrape>,
     ) -> crate::Result<ScrapeManager> {
         let writer = store.writer().cloned().ok_or(crate::Error::WriterGone)?;
+        let compactor = spawn_compactor(writer.clone());
         let m = ScrapeManager {
             writer,
             db: store.path().to_owned(),
             targets: Mutex::new(BTreeMap::new()),
             on_scrape,
+            compactor,
         };
         let conn = store.reader()?;
         let mut st = conn.prepare(
@@ -677,6 +709,10 @@ impl ScrapeManager {
 impl Drop for ScrapeManager {
     fn drop(&mut self) {
         self.stop_all();
+        if let Some((stop, j)) = self.compactor.take() {
+            stop.store(true, Ordering::SeqCst);
+            let _ = j.join();
+        }
     }
 }
 

@@ -18,13 +18,15 @@
 //! steps) and at least one a minute in between, so it stays visible to instant queries as a
 //! scraped series would.
 
+pub mod retention;
+
 use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
 use crate::model::{MetricMeta, MetricSample, SpanKind, SpanStatus};
-use crate::store::writer::{labels_json, sample_value_sql};
+use crate::store::writer::{labels_json, resolve_series, sample_value_sql};
 
 /// Upper bounds of the span duration histogram, in seconds.
 pub const DURATION_BUCKETS: &[f64] = &[
@@ -337,34 +339,15 @@ fn replace(
         )?;
     }
     let mut ids: HashMap<(String, String), i64> = HashMap::new();
-    let mut sel = tx.prepare_cached("SELECT id FROM series WHERE metric = ?1 AND labels = ?2")?;
-    let mut ins_series =
-        tx.prepare_cached("INSERT INTO series (metric, labels, family) VALUES (?1, ?2, ?3)")?;
     let mut ins =
         tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
     let fams = families();
     for s in samples {
-        let lj = labels_json(&s.labels);
-        let key = (s.metric.clone(), lj);
-        let id = match ids.get(&key) {
-            Some(i) => *i,
-            None => {
-                let id = match sel.query_row(params![key.0, key.1], |r| r.get::<_, i64>(0)) {
-                    Ok(i) => i,
-                    Err(rusqlite::Error::QueryReturnedNoRows) => {
-                        let fam = fams
-                            .iter()
-                            .find(|f| f.metrics.contains(&s.metric))
-                            .map(|f| f.family.clone());
-                        ins_series.execute(params![key.0, key.1, fam])?;
-                        tx.last_insert_rowid()
-                    }
-                    Err(e) => return Err(e.into()),
-                };
-                ids.insert(key, id);
-                id
-            }
-        };
+        let fam = fams
+            .iter()
+            .find(|f| f.metrics.contains(&s.metric))
+            .map(|f| f.family.as_str());
+        let id = resolve_series(tx, &mut ids, &s.metric, labels_json(&s.labels), fam)?;
         ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
     }
     Ok(())

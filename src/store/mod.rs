@@ -3,7 +3,7 @@
 //! This is the only module that runs SQL. Every value is bound as a parameter; SQL text is
 //! assembled only from fixed fragments.
 
-mod open;
+pub(crate) mod open;
 pub mod queries;
 pub mod writer;
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_spans.sql"),
     include_str!("migrations/0003_metrics.sql"),
+    include_str!("migrations/0004_sample_compaction.sql"),
 ];
 
 /// The schema version this build writes.

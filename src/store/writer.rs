@@ -568,6 +568,37 @@ pub fn labels_json(labels: &[(String, String)]) -> String {
     out
 }
 
+/// The id of a series (metric + canonical labels JSON), created on first sight; `ids` caches
+/// what was looked up in this transaction or before.
+pub(crate) fn resolve_series(
+    tx: &rusqlite::Transaction<'_>,
+    ids: &mut HashMap<(String, String), i64>,
+    metric: &str,
+    labels: String,
+    family: Option<&str>,
+) -> Result<i64> {
+    let key = (metric.to_string(), labels);
+    if let Some(id) = ids.get(&key) {
+        return Ok(*id);
+    }
+    let mut sel = tx.prepare_cached("SELECT id FROM series WHERE metric = ?1 AND labels = ?2")?;
+    let id = match sel
+        .query_row(params![key.0, key.1], |r| r.get::<_, i64>(0))
+        .optional()?
+    {
+        Some(id) => id,
+        None => {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO series (metric, labels, family) VALUES (?1, ?2, ?3)",
+            )?;
+            ins.execute(params![key.0, key.1, family])?;
+            tx.last_insert_rowid()
+        }
+    };
+    ids.insert(key, id);
+    Ok(id)
+}
+
 /// A sample value as stored: a number, or the text `NaN` / `stale`.
 pub fn sample_value_sql(v: f64) -> rusqlite::types::Value {
     if crate::promql::is_stale(v) {
@@ -602,38 +633,19 @@ fn write_samples(
             family_of.insert(n.as_str(), m.family.as_str());
         }
     }
-    let mut sel = tx.prepare_cached("SELECT id FROM series WHERE metric = ?1 AND labels = ?2")?;
-    let mut ins_series =
-        tx.prepare_cached("INSERT INTO series (metric, labels, family) VALUES (?1, ?2, ?3)")?;
     let mut ins =
         tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
     for s in samples {
-        let lj = labels_json(&s.labels);
-        let key = (s.metric.clone(), lj);
-        let id = match cache.ids.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = match sel
-                    .query_row(params![key.0, key.1], |r| r.get::<_, i64>(0))
-                    .optional()?
-                {
-                    Some(id) => id,
-                    None => {
-                        ins_series.execute(params![
-                            key.0,
-                            key.1,
-                            family_of.get(s.metric.as_str())
-                        ])?;
-                        tx.last_insert_rowid()
-                    }
-                };
-                if cache.ids.len() >= SERIES_CACHE_MAX {
-                    cache.ids.clear();
-                }
-                cache.ids.insert(key, id);
-                id
-            }
-        };
+        if cache.ids.len() >= SERIES_CACHE_MAX {
+            cache.ids.clear();
+        }
+        let id = resolve_series(
+            tx,
+            &mut cache.ids,
+            &s.metric,
+            labels_json(&s.labels),
+            family_of.get(s.metric.as_str()).copied(),
+        )?;
         ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
     }
     Ok(())
