@@ -14,7 +14,7 @@
 //! | `sightline_span_duration_seconds` (histogram) | `kind` |
 //!
 //! Counters are cumulative. A series gets a sample in each time step where it changed (1 s
-//! steps, coarser when the data spans more than ~1.5 hours, so a series holds at most ~5,000
+//! steps, coarser when the data spans more than ~25 minutes, so a series holds at most ~1,500
 //! steps) and at least one a minute in between, so it stays visible to instant queries as a
 //! scraped series would.
 
@@ -37,7 +37,7 @@ pub const DURATION_BUCKETS: &[f64] = &[
 const MAX_SPAN_NAMES: usize = 200;
 
 const HEARTBEAT_MS: i64 = 60_000;
-const MAX_STEPS: i64 = 5_000;
+const MAX_STEPS: i64 = 1_500;
 
 type Key = (String, Vec<(String, String)>);
 
@@ -63,13 +63,14 @@ impl Counters {
         self.events.push((t_ms, i, inc));
     }
 
-    fn samples(mut self) -> Vec<MetricSample> {
+    /// The cumulative samples: (series index into `keys`, time, value), and the keys.
+    fn samples(mut self) -> Derived {
         if self.events.is_empty() {
-            return Vec::new();
+            return Derived::default();
         }
         self.events.sort_by_key(|e| e.0);
         let (lo, hi) = (self.events[0].0, self.events[self.events.len() - 1].0);
-        let step = (((hi - lo) / MAX_STEPS).max(1000) + 999) / 1000 * 1000;
+        let step = step_for(lo, hi);
         let n = self.keys.len();
         let mut total = vec![0.0f64; n];
         // When each series last got a sample.
@@ -77,15 +78,7 @@ impl Counters {
         let mut last_value = vec![0.0f64; n];
         let mut changed = vec![false; n];
         let mut out = Vec::new();
-        let keys = &self.keys;
-        let mut emit = |k: usize, t: i64, v: f64| {
-            out.push(MetricSample {
-                metric: keys[k].0.clone(),
-                labels: keys[k].1.clone(),
-                t_ms: t,
-                value: v,
-            });
-        };
+        let mut emit = |k: usize, t: i64, v: f64| out.push((k, t, v));
         let mut i = 0;
         while i < self.events.len() {
             let start = self.events[i].0.div_euclid(step) * step;
@@ -120,7 +113,41 @@ impl Counters {
                 last_value[k] = total[k];
             }
         }
-        out
+        Derived {
+            keys: self.keys,
+            samples: out,
+        }
+    }
+}
+
+/// Derived samples, each naming its series by index, so a million samples do not carry a
+/// million copies of their labels.
+#[derive(Debug, Default)]
+pub struct Derived {
+    keys: Vec<Key>,
+    samples: Vec<(usize, i64, f64)>,
+}
+
+impl Derived {
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// As workspace samples (for tests and small outputs).
+    pub fn to_samples(&self) -> Vec<MetricSample> {
+        self.samples
+            .iter()
+            .map(|&(k, t, v)| MetricSample {
+                metric: self.keys[k].0.clone(),
+                labels: self.keys[k].1.clone(),
+                t_ms: t,
+                value: v,
+            })
+            .collect()
     }
 }
 
@@ -199,17 +226,32 @@ fn level_name(l: i64) -> &'static str {
         .unwrap_or("unknown")
 }
 
-/// Log-record counters of one source.
-fn log_counters(conn: &Connection, source_id: i64, source: &str) -> Result<Vec<MetricSample>> {
+/// The time step of derived samples for data spanning `[lo, hi]` (ms): 1 s, or coarser so a
+/// series holds at most `MAX_STEPS` steps.
+fn step_for(lo: i64, hi: i64) -> i64 {
+    (((hi - lo) / MAX_STEPS).max(1000) + 999) / 1000 * 1000
+}
+
+/// Log-record counters of one source, from its per-second buckets.
+fn log_counters(conn: &Connection, source_id: i64, source: &str) -> Result<Derived> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT min(t), max(t) FROM log_buckets WHERE source_id = ?1",
+        [source_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Derived::default());
+    };
+    let step_s = step_for(lo * 1000, hi * 1000) / 1000;
     let mut c = Counters::default();
     let mut st = conn.prepare(
-        "SELECT ts / 1000000000 * 1000 AS t, level, count(*) FROM logs WHERE source_id = ?1 GROUP BY t, level",
+        "SELECT t / ?2 * ?2 AS b, level, sum(n) FROM log_buckets WHERE source_id = ?1 GROUP BY b, level",
     )?;
-    let mut rows = st.query(params![source_id])?;
+    let mut rows = st.query(params![source_id, step_s])?;
     while let Some(r) = rows.next()? {
         let (t, level, n): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         c.add(
-            t,
+            t * 1000,
             "sightline_log_records_total",
             vec![
                 ("level".into(), level_name(level).into()),
@@ -221,39 +263,40 @@ fn log_counters(conn: &Connection, source_id: i64, source: &str) -> Result<Vec<M
     Ok(c.samples())
 }
 
-/// Span, LLM and tool counters and the duration histogram over every span.
-fn span_counters(conn: &Connection) -> Result<Vec<MetricSample>> {
-    let mut names: HashMap<String, i64> = HashMap::new();
-    {
+/// Span, LLM and tool counters and the duration histogram over every span, aggregated by
+/// SQL at the derived step (so the work is bounded by steps x label sets, not by spans).
+fn span_counters(conn: &Connection) -> Result<Derived> {
+    let (lo, hi): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT min(end_ns), max(end_ns) FROM spans", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Derived::default());
+    };
+    let step_ns = step_for(lo / 1_000_000, hi / 1_000_000) * 1_000_000;
+    let top: std::collections::HashSet<String> = {
         let mut st =
-            conn.prepare("SELECT name, count(*) FROM spans GROUP BY name ORDER BY count(*) DESC")?;
-        let mut rows = st.query([])?;
-        let mut i = 0;
-        while let Some(r) = rows.next()? {
-            if i < MAX_SPAN_NAMES {
-                names.insert(r.get(0)?, r.get(1)?);
-            }
-            i += 1;
-        }
-    }
-    let mut c = Counters::default();
-    let mut st = conn.prepare(
-        "SELECT end_ns, start_ns, name, kind, status, provider, model, input_tokens, output_tokens, cost, tool_name FROM spans",
-    )?;
-    let mut rows = st.query([])?;
-    while let Some(r) = rows.next()? {
-        let end_ns: i64 = r.get(0)?;
-        let start_ns: i64 = r.get(1)?;
-        let name: String = r.get(2)?;
-        let kind = SpanKind::from_i64(r.get(3)?);
-        let status = SpanStatus::from_i64(r.get(4)?);
-        let status_s = if status == SpanStatus::Error {
+            conn.prepare("SELECT name FROM spans GROUP BY name ORDER BY count(*) DESC LIMIT ?1")?;
+        let rows = st.query_map([MAX_SPAN_NAMES as i64], |r| r.get::<_, String>(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let status_s = |s: i64| {
+        if SpanStatus::from_i64(s) == SpanStatus::Error {
             "error"
         } else {
             "ok"
-        };
-        let t = end_ns / 1_000_000;
-        let name = if names.contains_key(&name) {
+        }
+    };
+    let mut c = Counters::default();
+    // Spans by kind, name, status.
+    let mut st = conn.prepare(
+        "SELECT end_ns / ?1 * ?1 / 1000000 AS b, kind, name, status, count(*) FROM spans GROUP BY b, kind, name, status",
+    )?;
+    let mut rows = st.query([step_ns])?;
+    while let Some(r) = rows.next()? {
+        let (t, kind, name, status, n): (i64, i64, String, i64, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        let name = if top.contains(&name) {
             name
         } else {
             "other".into()
@@ -262,64 +305,112 @@ fn span_counters(conn: &Connection) -> Result<Vec<MetricSample>> {
             t,
             "sightline_spans_total",
             vec![
-                ("kind".into(), kind.as_str().into()),
+                ("kind".into(), SpanKind::from_i64(kind).as_str().into()),
                 ("name".into(), name),
-                ("status".into(), status_s.into()),
+                ("status".into(), status_s(status).into()),
             ],
-            1.0,
+            n as f64,
         );
-        let dur = (end_ns - start_ns).max(0) as f64 / 1e9;
-        let k = vec![("kind".to_string(), kind.as_str().to_string())];
-        for le in DURATION_BUCKETS {
-            if dur <= *le {
+    }
+    // Durations: count per bucket (cumulative in `le`), count and sum.
+    let mut case = String::from("CASE");
+    for (i, le) in DURATION_BUCKETS.iter().enumerate() {
+        case.push_str(&format!(
+            " WHEN end_ns - start_ns <= {} THEN {i}",
+            (le * 1e9) as i64
+        ));
+    }
+    case.push_str(&format!(" ELSE {} END", DURATION_BUCKETS.len()));
+    let sql = format!(
+        "SELECT end_ns / ?1 * ?1 / 1000000 AS b, kind, {case} AS bi, count(*), total(max(end_ns - start_ns, 0)) / 1e9
+         FROM spans GROUP BY b, kind, bi"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([step_ns])?;
+    while let Some(r) = rows.next()? {
+        let (t, kind, bi, n, sum): (i64, i64, i64, i64, f64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+        let k = vec![(
+            "kind".to_string(),
+            SpanKind::from_i64(kind).as_str().to_string(),
+        )];
+        for (i, le) in DURATION_BUCKETS.iter().enumerate() {
+            if (bi as usize) <= i {
                 let mut l = k.clone();
                 l.push(("le".into(), crate::promql::gofmt::format_g(*le)));
-                c.add(t, "sightline_span_duration_seconds_bucket", l, 1.0);
+                c.add(t, "sightline_span_duration_seconds_bucket", l, n as f64);
             }
         }
         let mut l = k.clone();
         l.push(("le".into(), "+Inf".into()));
-        c.add(t, "sightline_span_duration_seconds_bucket", l, 1.0);
-        c.add(t, "sightline_span_duration_seconds_count", k.clone(), 1.0);
-        c.add(t, "sightline_span_duration_seconds_sum", k, dur);
-        if kind == SpanKind::Llm {
-            let provider: String = r
-                .get::<_, Option<String>>(5)?
-                .unwrap_or_else(|| "unknown".into());
-            let model: String = r
-                .get::<_, Option<String>>(6)?
-                .unwrap_or_else(|| "unknown".into());
-            let pm = || {
-                vec![
-                    ("provider".to_string(), provider.clone()),
-                    ("model".to_string(), model.clone()),
-                ]
-            };
-            let mut l = pm();
-            l.push(("status".into(), status_s.into()));
-            c.add(t, "sightline_llm_calls_total", l, 1.0);
-            for (ty, col) in [("input", 7), ("output", 8)] {
-                if let Some(n) = r.get::<_, Option<i64>>(col)? {
-                    let mut l = pm();
-                    l.push(("type".into(), ty.into()));
-                    c.add(t, "sightline_llm_tokens_total", l, n as f64);
-                }
-            }
-            if let Some(cost) = r.get::<_, Option<f64>>(9)? {
-                c.add(t, "sightline_llm_cost_usd_total", pm(), cost);
+        c.add(t, "sightline_span_duration_seconds_bucket", l, n as f64);
+        c.add(
+            t,
+            "sightline_span_duration_seconds_count",
+            k.clone(),
+            n as f64,
+        );
+        c.add(t, "sightline_span_duration_seconds_sum", k, sum);
+    }
+    // LLM calls, tokens, cost.
+    let mut st = conn.prepare(
+        "SELECT end_ns / ?1 * ?1 / 1000000 AS b, COALESCE(provider, 'unknown'), COALESCE(model, 'unknown'), status,
+                count(*), total(input_tokens), total(output_tokens), total(cost),
+                count(input_tokens), count(output_tokens), count(cost)
+         FROM spans WHERE kind = ?2 GROUP BY b, 2, 3, status",
+    )?;
+    let mut rows = st.query(params![step_ns, SpanKind::Llm as i64])?;
+    while let Some(r) = rows.next()? {
+        let (t, provider, model, status): (i64, String, String, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        let pm = || {
+            vec![
+                ("provider".to_string(), provider.clone()),
+                ("model".to_string(), model.clone()),
+            ]
+        };
+        let mut l = pm();
+        l.push(("status".into(), status_s(status).into()));
+        c.add(
+            t,
+            "sightline_llm_calls_total",
+            l,
+            r.get::<_, i64>(4)? as f64,
+        );
+        for (ty, sum_col, n_col) in [("input", 5, 8), ("output", 6, 9)] {
+            if r.get::<_, i64>(n_col)? > 0 {
+                let mut l = pm();
+                l.push(("type".into(), ty.into()));
+                c.add(
+                    t,
+                    "sightline_llm_tokens_total",
+                    l,
+                    r.get::<_, f64>(sum_col)?,
+                );
             }
         }
-        if kind == SpanKind::Tool {
-            let tool: String = r
-                .get::<_, Option<String>>(10)?
-                .unwrap_or_else(|| "unknown".into());
-            c.add(
-                t,
-                "sightline_tool_calls_total",
-                vec![("tool".into(), tool), ("status".into(), status_s.into())],
-                1.0,
-            );
+        if r.get::<_, i64>(10)? > 0 {
+            c.add(t, "sightline_llm_cost_usd_total", pm(), r.get::<_, f64>(7)?);
         }
+    }
+    // Tool calls.
+    let mut st = conn.prepare(
+        "SELECT end_ns / ?1 * ?1 / 1000000 AS b, COALESCE(tool_name, 'unknown'), status, count(*)
+         FROM spans WHERE kind = ?2 GROUP BY b, 2, status",
+    )?;
+    let mut rows = st.query(params![step_ns, SpanKind::Tool as i64])?;
+    while let Some(r) = rows.next()? {
+        let (t, tool, status, n): (i64, String, i64, i64) =
+            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+        c.add(
+            t,
+            "sightline_tool_calls_total",
+            vec![
+                ("tool".into(), tool),
+                ("status".into(), status_s(status).into()),
+            ],
+            n as f64,
+        );
     }
     Ok(c.samples())
 }
@@ -329,7 +420,7 @@ fn replace(
     tx: &rusqlite::Transaction<'_>,
     metrics: &[&str],
     source: Option<&str>,
-    samples: &[MetricSample],
+    d: &Derived,
 ) -> Result<()> {
     for m in metrics {
         tx.execute(
@@ -338,17 +429,26 @@ fn replace(
             params![m, source],
         )?;
     }
-    let mut ids: HashMap<(String, String), i64> = HashMap::new();
-    let mut ins =
-        tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
     let fams = families();
-    for s in samples {
+    let mut cache: HashMap<(String, String), i64> = HashMap::new();
+    let mut ids = Vec::with_capacity(d.keys.len());
+    for (metric, labels) in &d.keys {
         let fam = fams
             .iter()
-            .find(|f| f.metrics.contains(&s.metric))
+            .find(|f| f.metrics.contains(metric))
             .map(|f| f.family.as_str());
-        let id = resolve_series(tx, &mut ids, &s.metric, labels_json(&s.labels), fam)?;
-        ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
+        ids.push(resolve_series(
+            tx,
+            &mut cache,
+            metric,
+            labels_json(labels),
+            fam,
+        )?);
+    }
+    let mut ins =
+        tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
+    for &(k, t, v) in &d.samples {
+        ins.execute(params![ids[k], t, sample_value_sql(v)])?;
     }
     Ok(())
 }

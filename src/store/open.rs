@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_spans.sql"),
     include_str!("migrations/0003_metrics.sql"),
     include_str!("migrations/0004_sample_compaction.sql"),
+    include_str!("migrations/0005_log_buckets.sql"),
 ];
 
 /// The schema version this build writes.

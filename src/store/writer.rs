@@ -346,6 +346,7 @@ fn write_batch(
         )?;
         let mut fts = tx.prepare_cached("INSERT INTO logs_fts (rowid, message) VALUES (?1, ?2)")?;
         let mut counts: HashMap<(i64, i64), i64> = HashMap::new();
+        let mut buckets: HashMap<(i64, i64), i64> = HashMap::new();
         for r in &b.records {
             let trace_ref = match &r.trace_id {
                 Some(t) => Some(traces.resolve(&tx, t)?),
@@ -370,6 +371,16 @@ fn write_batch(
                 fts.execute(params![tx.last_insert_rowid(), r.message])?;
             }
             *counts.entry((r.level as i64, r.format as i64)).or_default() += 1;
+            *buckets
+                .entry((r.level as i64, r.ts.div_euclid(1_000_000_000)))
+                .or_default() += 1;
+        }
+        let mut bucket = tx.prepare_cached(
+            "INSERT INTO log_buckets (source_id, level, t, n) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (source_id, level, t) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((level, t), n) in buckets {
+            bucket.execute(params![b.source_id, level, t, n])?;
         }
         let mut cnt = tx.prepare_cached(
             "INSERT INTO record_counts (source_id, level, format, count) VALUES (?1, ?2, ?3, ?4)
