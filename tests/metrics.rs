@@ -341,3 +341,61 @@ fn derived_series_from_spans_and_logs_match_the_truth() {
         "{v}"
     );
 }
+
+#[test]
+fn backtesting_rules_over_a_recorded_run_shows_when_alerts_were_pending_and_firing() {
+    let dir = Dir::new();
+    let otlp = dir.path("run.json");
+    let truth = agentgen(&["otlp", "--runs", "25", "--seed", "11"], &otlp);
+    let o = sightline(&dir.db(), &["ingest", otlp.to_str().unwrap()]);
+    assert!(o.status.success());
+    let rules = dir.write(
+        "rules.yml",
+        "groups:\n  - name: agent\n    interval: 5s\n    rules:\n      - alert: ToolErrors\n        expr: sum by (tool) (increase(sightline_tool_calls_total{status=\"error\"}[30s])) > 0\n      - alert: Spending\n        expr: sum(increase(sightline_llm_cost_usd_total[1m])) > 0\n        for: 10s\n",
+    );
+    let o = sightline(
+        &dir.db(),
+        &[
+            "alerts",
+            "backtest",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    // One ToolErrors alert per tool that failed, and none for the others.
+    let mut alerted: Vec<String> = r["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["alertname"] == "ToolErrors")
+        .map(|a| a["labels"]["tool"].as_str().unwrap().to_string())
+        .collect();
+    alerted.sort();
+    alerted.dedup();
+    let mut failed: Vec<String> = truth["tools"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, t)| t["errors"].as_u64().unwrap() > 0)
+        .map(|(k, _)| k.clone())
+        .collect();
+    failed.sort();
+    assert_eq!(alerted, failed, "{r}");
+    // `for: 10s`: pending for at least 10 s before firing.
+    let spending = r["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["alertname"] == "Spending")
+        .unwrap();
+    let spans = spending["spans"].as_array().unwrap();
+    assert_eq!(spans[0]["phase"], "pending", "{spending}");
+    assert_eq!(spans[1]["phase"], "firing", "{spending}");
+    assert!(
+        spans[1]["from_ms"].as_i64().unwrap() - spans[0]["from_ms"].as_i64().unwrap() >= 10_000
+    );
+}

@@ -4,6 +4,7 @@
 //! [`engine`] evaluates groups and runs the alert state machine, and [`unittest`] runs
 //! promtool-format rule unit tests over in-memory series written in [`notation`].
 
+pub mod backtest;
 pub mod engine;
 pub mod notation;
 pub mod rules;

@@ -1,6 +1,7 @@
 //! The `sightline` CLI: one file per subcommand, each a clap `Cmd` with `run()`.
 //! `anyhow` lives here only; the engine's typed errors are turned into exit codes here.
 
+mod alerts;
 mod compact;
 mod demo;
 mod ingest;
@@ -40,6 +41,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Alerts: backtest rules over recorded data
+    Alerts(alerts::Cmd),
     /// Downsample and expire old metric samples
     Compact(compact::Cmd),
     /// Scrape a Prometheus /metrics endpoint into the workspace
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Query(c) => c.run(&db),
         Command::Scrape(c) => c.run(&db),
         Command::Compact(c) => c.run(&db),
+        Command::Alerts(c) => c.run(&db),
     };
     match result {
         Ok(code) => code,

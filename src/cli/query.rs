@@ -43,7 +43,7 @@ fn now_ms() -> i64 {
 }
 
 /// An instant as users write it: Unix seconds, RFC 3339, a date, `now`, or a span back.
-fn time_ms(v: &str) -> anyhow::Result<i64> {
+pub(crate) fn time_ms(v: &str) -> anyhow::Result<i64> {
     if let Ok(secs) = v.trim().parse::<f64>() {
         return Ok((secs * 1000.0).round() as i64);
     }
