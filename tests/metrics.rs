@@ -399,3 +399,63 @@ fn backtesting_rules_over_a_recorded_run_shows_when_alerts_were_pending_and_firi
         spans[1]["from_ms"].as_i64().unwrap() - spans[0]["from_ms"].as_i64().unwrap() >= 10_000
     );
 }
+
+#[test]
+fn the_default_agent_rules_check_clean_and_backtest_on_a_recorded_run() {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/agent-defaults.yml");
+    let dir = Dir::new();
+    let o = sightline(&dir.db(), &["rules", "check", rules.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("warning"), "{}", stdout(&o));
+    let otlp = dir.path("run.json");
+    let truth = agentgen(&["otlp", "--runs", "40", "--seed", "21"], &otlp);
+    assert!(
+        sightline(&dir.db(), &["ingest", otlp.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = sightline(
+        &dir.db(),
+        &[
+            "alerts",
+            "backtest",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    // A tool "failing repeatedly" really failed at least twice.
+    for a in r["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["alertname"] == "ToolFailingRepeatedly")
+    {
+        let tool = a["labels"]["tool"].as_str().unwrap();
+        assert!(
+            truth["tools"][tool]["errors"].as_u64().unwrap() >= 2,
+            "{tool}: {a}"
+        );
+    }
+    // Tools that failed raise the error-rate alert; annotations are expanded.
+    let rate: Vec<&Value> = r["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["alertname"] == "ToolErrorRateHigh")
+        .collect();
+    for a in &rate {
+        let tool = a["labels"]["tool"].as_str().unwrap();
+        assert!(
+            truth["tools"][tool]["errors"].as_u64().unwrap() >= 1,
+            "{tool}"
+        );
+    }
+    assert!(
+        truth["tool_errors"].as_u64().unwrap() == 0 || !rate.is_empty(),
+        "{r}"
+    );
+}
