@@ -454,3 +454,11 @@ pub fn canonical_labels(mut labels: Vec<(String, String)>) -> Vec<(String, Strin
     labels.dedup_by(|a, b| a.0 == b.0);
     labels
 }
+
+/// The wall clock in Unix nanoseconds (0 if the clock is before 1970).
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}

@@ -106,9 +106,4 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}
+pub use sightline::model::now_ns;

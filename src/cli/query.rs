@@ -36,10 +36,7 @@ pub struct Cmd {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    sightline::model::now_ns() / 1_000_000
 }
 
 /// An instant as users write it: Unix seconds, RFC 3339, a date, `now`, or a span back.

@@ -262,10 +262,7 @@ pub struct TargetHealth {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::model::now_ns() / 1_000_000
 }
 
 /// Called after every scrape (the CLI prints a line; the app refreshes).
@@ -594,10 +591,7 @@ impl ScrapeManager {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let c = cfg.clone();
         self.writer.exec(move |conn| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as i64)
-                .unwrap_or(0);
+            let now = crate::model::now_ns();
             conn.execute(
                 "INSERT INTO scrape_targets (url, interval_ms, timeout_ms, labels, headers, bearer_token, paused, created_ns)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)

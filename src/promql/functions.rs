@@ -281,7 +281,8 @@ pub(crate) fn call(ev: &Evaluator<'_>, c: &Call, t: i64) -> R<Value> {
                 let val = s.labels.get(&src).unwrap_or("").to_string();
                 if let Some(caps) = rx.captures(&val) {
                     let mut res = String::new();
-                    caps.expand(&go_template_to_rust(&repl), &mut res);
+                    // Go's `$1` / `${name}` is Rust regex's syntax too.
+                    caps.expand(&repl, &mut res);
                     s.labels.set(&dst, &res);
                 }
                 out.push(s);
@@ -617,12 +618,6 @@ pub(crate) fn format_value_plain(v: f64) -> String {
     } else {
         format!("{v}")
     }
-}
-
-/// Go's `$1` / `${name}` replacement syntax is Rust regex's too, except that Rust reads
-/// `$1x` as a group named `1x`; Go does the same, so it passes through unchanged.
-fn go_template_to_rust(s: &str) -> String {
-    s.to_string()
 }
 
 fn date_part(part: &str, secs: f64) -> f64 {

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::open::{open_checkpointer, open_writer};
 use super::queries::spans::{SPAN_COLUMNS, span_from_row};
 use crate::error::{Error, Result};
-use crate::model::{Format, LogRecord, MetricMeta, MetricSample, Span};
+use crate::model::{Format, LogRecord, MetricMeta, MetricSample, Span, now_ns};
 
 /// Batches in flight between the parser and the writer.
 const QUEUE: usize = 4;
@@ -308,13 +308,6 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
     }
     // All handles dropped: checkpoint so the WAL does not linger.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
-}
-
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
 }
 
 fn create_source(conn: &Connection, s: &NewSource) -> Result<i64> {
