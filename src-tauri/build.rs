@@ -26,6 +26,14 @@ const COMMANDS: &[&str] = &[
     "scrape_add",
     "scrape_set_paused",
     "scrape_remove",
+    "alerts_overview",
+    "alerts_config",
+    "alerts_rules_check",
+    "alerts_save",
+    "alerts_silence_add",
+    "alerts_silence_expire",
+    "alerts_set_viewing",
+    "alerts_backtest",
 ];
 
 fn main() {

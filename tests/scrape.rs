@@ -10,7 +10,7 @@ use sightline::store::Store;
 
 use crate::util::{Dir, shared, sightline, stdout};
 
-struct Served(Child, u16);
+pub(crate) struct Served(Child, pub(crate) u16);
 
 impl Drop for Served {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Served {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
 
 /// `agentgen serve` with a fault, once it answers (or, for faults that never answer well,
 /// once its port is open).
-fn serve(fault: &str, extra: &[&str]) -> Served {
+pub(crate) fn serve(fault: &str, extra: &[&str]) -> Served {
     let port = free_port();
     let child = Command::new("python3")
         .arg(shared().join("agentgen/agentgen.py"))

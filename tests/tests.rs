@@ -7,6 +7,7 @@
 mod util;
 
 mod agentgen;
+mod alerts_live;
 mod cli;
 mod corpus;
 mod cursor;

@@ -30,6 +30,9 @@ pub enum AppError {
     /// A PromQL query that does not parse or cannot be evaluated, in plain words.
     #[error("{message}")]
     Query { message: String },
+    /// Input the user gave that cannot be used (a silence's matchers, a webhook URL).
+    #[error("{message}")]
+    Invalid { message: String },
     #[error("{message}")]
     Internal { message: String },
 }

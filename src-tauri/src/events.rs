@@ -16,6 +16,22 @@ pub enum MenuActionKind {
     ShowLogs,
     ShowRuns,
     ShowMetrics,
+    ShowAlerts,
     ShowSources,
     ShowKeys,
+}
+
+/// The alerts changed (an evaluation moved an alert, or a notification was delivered).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct AlertsChanged {
+    /// How many alerts fire now.
+    pub firing: u32,
+    /// A notification that could not be delivered, and why (shown once).
+    pub delivery_error: Option<String>,
+}
+
+/// The user clicked a desktop notification: show these alerts.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct AlertOpen {
+    pub alerts: Vec<std::collections::BTreeMap<String, String>>,
 }

@@ -45,8 +45,20 @@ pub fn specta_builder<R: Runtime>() -> Builder<R> {
             commands::metrics::scrape_add,
             commands::metrics::scrape_set_paused,
             commands::metrics::scrape_remove,
+            commands::alerts::alerts_overview,
+            commands::alerts::alerts_config,
+            commands::alerts::alerts_rules_check,
+            commands::alerts::alerts_save,
+            commands::alerts::alerts_silence_add,
+            commands::alerts::alerts_silence_expire,
+            commands::alerts::alerts_set_viewing,
+            commands::alerts::alerts_backtest,
         ])
-        .events(collect_events![MenuAction])
+        .events(collect_events![
+            MenuAction,
+            events::AlertsChanged,
+            events::AlertOpen
+        ])
 }
 
 /// The TypeScript bindings for `ui/src/bindings.ts`.
@@ -118,6 +130,7 @@ fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<Menu<R>> {
             &MenuItem::with_id(app, "show_runs", "Runs", true, Some("CmdOrCtrl+2"))?,
             &MenuItem::with_id(app, "show_sources", "Sources", true, Some("CmdOrCtrl+3"))?,
             &MenuItem::with_id(app, "show_metrics", "Metrics", true, Some("CmdOrCtrl+4"))?,
+            &MenuItem::with_id(app, "show_alerts", "Alerts", true, Some("CmdOrCtrl+5"))?,
             &MenuItem::with_id(app, "show_keys", "Keyboard Shortcuts", true, None::<&str>)?,
         ],
     )?;
@@ -132,6 +145,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            alerts_wiring(app.handle());
             let m = menu(app.handle())?;
             app.set_menu(m)?;
             app.on_menu_event(|app, ev| {
@@ -146,6 +160,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
                     "show_runs" => MenuActionKind::ShowRuns,
                     "show_sources" => MenuActionKind::ShowSources,
                     "show_metrics" => MenuActionKind::ShowMetrics,
+                    "show_alerts" => MenuActionKind::ShowAlerts,
                     "show_keys" => MenuActionKind::ShowKeys,
                     _ => return,
                 };
@@ -153,6 +168,77 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
             });
             Ok(())
         })
+}
+
+/// Connects the alert loops to the window: a typed event on every change, the firing count
+/// in the window title and the tray, and a notification click bringing the window forward.
+fn alerts_wiring<R: Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri::Manager;
+    let tray = tray(app);
+    let handle = app.clone();
+    let sink: state::AlertSink = std::sync::Arc::new(
+        move |ev: sightline::alerts::runner::RunnerEvent, firing: usize| {
+            use sightline::alerts::deliver::{Outcome, UserAction};
+            use sightline::alerts::runner::RunnerEvent as E;
+            let failure = match &ev {
+                E::Delivery(d) if d.outcome == Outcome::Failed => d.error.clone(),
+                _ => None,
+            };
+            if let E::Action(UserAction::Open { alerts, .. }) = &ev {
+                if let Some(w) = handle.get_webview_window("main") {
+                    let _ = w.unminimize();
+                    let _ = w.show();
+                    let _ = w.set_focus();
+                }
+                let _ = events::AlertOpen {
+                    alerts: alerts.iter().map(|l| l.clone().into()).collect(),
+                }
+                .emit(&handle);
+            }
+            if matches!(
+                ev,
+                E::Transition(_) | E::Delivery(_) | E::Firing { .. } | E::Action(_)
+            ) {
+                let title = if firing == 0 {
+                    "Sightline".to_string()
+                } else {
+                    format!(
+                        "Sightline — {firing} alert{} firing",
+                        if firing == 1 { "" } else { "s" }
+                    )
+                };
+                if let Some(w) = handle.get_webview_window("main") {
+                    let _ = w.set_title(&title);
+                }
+                if let Some(t) = &tray {
+                    let _ = t.set_tooltip(Some(&title));
+                    let _ = t.set_title(Some(if firing == 0 {
+                        String::new()
+                    } else {
+                        firing.to_string()
+                    }));
+                }
+                let _ = events::AlertsChanged {
+                    firing: firing as u32,
+                    delivery_error: failure,
+                }
+                .emit(&handle);
+            }
+        },
+    );
+    if let Some(state) = app.try_state::<AppState>() {
+        state.alert_sink.set(sink);
+    }
+}
+
+/// The tray icon (its title shows how many alerts fire). None where the desktop has no tray.
+fn tray<R: Runtime>(app: &tauri::AppHandle<R>) -> Option<tauri::tray::TrayIcon<R>> {
+    let icon = app.default_window_icon()?.clone();
+    tauri::tray::TrayIconBuilder::with_id("alerts")
+        .icon(icon)
+        .tooltip("Sightline")
+        .build(app)
+        .ok()
 }
 
 /// Picks WebKitGTK's rendering mode before anything starts.

@@ -5,8 +5,13 @@
 //! promtool-format rule unit tests over in-memory series written in [`notation`].
 
 pub mod backtest;
+pub mod deliver;
 pub mod engine;
+pub mod live;
 pub mod notation;
+pub mod policy;
 pub mod rules;
+pub mod runner;
+pub mod status;
 pub mod template;
 pub mod unittest;

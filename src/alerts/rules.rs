@@ -134,6 +134,14 @@ impl Rule {
     }
 }
 
+/// The default rules shipped with Sightline (`rules/agent-defaults.yml`).
+pub const DEFAULT_RULES: &str = include_str!("../../rules/agent-defaults.yml");
+
+/// The default rules, parsed.
+pub fn default_groups() -> Result<Vec<RuleGroup>, RuleFileError> {
+    parse_rule_file(DEFAULT_RULES, Path::new("<built-in agent-defaults.yml>"))
+}
+
 /// Reads one rule file.
 pub fn load_rule_file(path: &Path) -> Result<Vec<RuleGroup>, RuleFileError> {
     let err = |message: String| RuleFileError {

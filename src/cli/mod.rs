@@ -10,7 +10,9 @@ mod query;
 mod rules;
 mod runs;
 mod scrape;
+mod silence;
 mod stats;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,8 +43,12 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
-    /// Alerts: backtest rules over recorded data
+    /// Alerting rules and alerts (from the workspace); backtest rules over recorded data
     Alerts(alerts::Cmd),
+    /// Scrape, follow logs, evaluate alert rules and notify, headless
+    Watch(watch::Cmd),
+    /// Add, list and expire alert silences
+    Silence(silence::Cmd),
     /// Downsample and expire old metric samples
     Compact(compact::Cmd),
     /// Scrape a Prometheus /metrics endpoint into the workspace
@@ -78,6 +84,8 @@ pub fn main() -> ExitCode {
         Command::Demo(c) => c.run(&db),
         Command::Rules(c) => c.run(&db),
         Command::Query(c) => c.run(&db),
+        Command::Watch(c) => c.run(&db),
+        Command::Silence(c) => c.run(&db),
         Command::Scrape(c) => c.run(&db),
         Command::Compact(c) => c.run(&db),
         Command::Alerts(c) => c.run(&db),

@@ -261,6 +261,11 @@ impl MemSource {
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
     }
+
+    /// Every series with its samples, in label order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Labels, &[(i64, f64)])> {
+        self.series.iter().map(|(l, s)| (l, s.as_slice()))
+    }
 }
 
 impl SeriesSource for MemSource {

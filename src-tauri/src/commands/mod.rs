@@ -1,6 +1,7 @@
 //! The commands the UI calls, one file per domain. Each takes state, makes one engine call
 //! on a blocking thread (never the main thread or an async worker), and maps the error.
 
+pub mod alerts;
 pub mod app;
 pub mod ingest;
 pub mod logs;
