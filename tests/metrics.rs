@@ -459,3 +459,87 @@ fn the_default_agent_rules_check_clean_and_backtest_on_a_recorded_run() {
         "{r}"
     );
 }
+
+/// An OTLP/JSON request with one trace: `calls` tool spans (name, arguments) one after the
+/// other from `t0_ns`, each 1 s, under a root span that is absent (the run still goes on).
+fn otlp_tool_calls(t0_ns: i64, calls: &[(&str, &str)]) -> String {
+    let spans: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (tool, args))| {
+            let s = t0_ns + i as i64 * 1_000_000_000;
+            serde_json::json!({
+                "traceId": "0af7651916cd43dd8448eb211c80319c",
+                "spanId": format!("{:016x}", i + 1),
+                "parentSpanId": "00000000000000aa",
+                "name": format!("execute_tool {tool}"),
+                "startTimeUnixNano": s.to_string(),
+                "endTimeUnixNano": (s + 900_000_000).to_string(),
+                "attributes": [
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "execute_tool"}},
+                    {"key": "gen_ai.tool.name", "value": {"stringValue": tool}},
+                    {"key": "gen_ai.tool.call.arguments", "value": {"stringValue": args}}
+                ]
+            })
+        })
+        .collect();
+    serde_json::json!({"resourceSpans": [{"resource": {"attributes": []},
+        "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}]}]})
+    .to_string()
+}
+
+#[test]
+fn the_default_loop_and_stall_rules_fire_on_a_looping_run_that_then_goes_quiet() {
+    let rules = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/agent-defaults.yml");
+    let dir = Dir::new();
+    let t0: i64 = 1_717_243_200_000_000_000; // 2024-06-01T12:00:00Z
+    // search x2 with different arguments, then fetch six times with the same ones.
+    let mut calls = vec![("search", "{\"q\":\"a\"}"), ("search", "{\"q\":\"b\"}")];
+    calls.extend(std::iter::repeat_n(
+        ("fetch", "{\"url\":\"https://x.test\"}"),
+        6,
+    ));
+    let f = dir.write("loop.json", otlp_tool_calls(t0, &calls));
+    assert!(
+        sightline(&dir.db(), &["ingest", f.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = sightline(
+        &dir.db(),
+        &[
+            "alerts",
+            "backtest",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--start",
+            "2024-06-01T12:00:00Z",
+            "--end",
+            "2024-06-01T12:04:00Z",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let alerts = r["alerts"].as_array().unwrap();
+    let looped: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["alertname"] == "ToolCallLoop")
+        .collect();
+    assert_eq!(looped.len(), 1, "{r}");
+    assert_eq!(looped[0]["labels"]["tool"], "fetch");
+    assert_eq!(looped[0]["first_value"], 6.0);
+    // The run's root never ended and nothing came for more than a minute: stalled, from
+    // about 60 s after the last span ended (12:00:07.9).
+    let stalled: Vec<&Value> = alerts
+        .iter()
+        .filter(|a| a["alertname"] == "RunStalled")
+        .collect();
+    assert_eq!(stalled.len(), 1, "{r}");
+    let from = stalled[0]["spans"][0]["from_ms"].as_f64().unwrap();
+    let last_end_ms = (t0 / 1_000_000 + 7_900) as f64;
+    assert!(
+        (last_end_ms + 60_000.0..=last_end_ms + 66_000.0).contains(&from),
+        "stalled from {from}, last activity {last_end_ms}"
+    );
+}

@@ -291,3 +291,112 @@ pub fn eval_alert(
     }
     Ok(series)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::alerts::rules::parse_rule_file;
+
+    /// One alerting rule over `x`, evaluated every second from 0 over the given values of x.
+    fn run(rule: &str, xs: &[Option<f64>]) -> Vec<Option<AlertPhase>> {
+        let text = format!("groups:\n  - name: g\n    rules:\n{rule}");
+        let groups = parse_rule_file(&text, std::path::Path::new("t.yml")).unwrap();
+        let mut src = MemSource::default();
+        for (i, v) in xs.iter().enumerate() {
+            if let Some(v) = v {
+                src.add(&[("__name__", "x")], &[(i as i64 * 1000, *v)]);
+            } else {
+                src.add(
+                    &[("__name__", "x")],
+                    &[(i as i64 * 1000, crate::promql::stale_nan())],
+                );
+            }
+        }
+        let mut state = GroupState::default();
+        let mut out = Vec::new();
+        for i in 0..xs.len() {
+            let mut o = MemSource::default();
+            let errors = eval_group(
+                &groups[0],
+                &mut state,
+                &src,
+                &mut o,
+                i as i64 * 1000,
+                &EvalContext::default(),
+            );
+            assert!(errors.is_empty(), "{errors:?}");
+            out.push(
+                state
+                    .alerts
+                    .get(&0)
+                    .and_then(|m| m.values().next())
+                    .map(|a| a.phase),
+            );
+        }
+        out
+    }
+
+    use AlertPhase::{Firing as F, Inactive as I, Pending as P};
+
+    #[test]
+    fn for_holds_an_alert_pending_until_it_has_been_true_long_enough() {
+        let r = "      - alert: A\n        expr: x > 0\n        for: 2s\n";
+        let xs = [
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(1.0),
+            Some(0.0),
+            Some(0.0),
+        ];
+        assert_eq!(
+            run(r, &xs),
+            vec![Some(P), Some(P), Some(F), Some(F), Some(I), Some(I)]
+        );
+    }
+
+    #[test]
+    fn a_pending_alert_that_clears_is_dropped_without_firing() {
+        let r = "      - alert: A\n        expr: x > 0\n        for: 5s\n";
+        let xs = [Some(1.0), Some(1.0), Some(0.0), Some(1.0)];
+        assert_eq!(run(r, &xs), vec![Some(P), Some(P), None, Some(P)]);
+    }
+
+    #[test]
+    fn for_zero_fires_at_once_and_keep_firing_for_holds_it() {
+        let r = "      - alert: A\n        expr: x > 0\n        keep_firing_for: 2s\n";
+        let xs = [Some(1.0), Some(0.0), Some(0.0), Some(0.0), Some(1.0)];
+        assert_eq!(
+            run(r, &xs),
+            vec![Some(F), Some(F), Some(F), Some(I), Some(F)]
+        );
+    }
+
+    #[test]
+    fn alerts_write_alerts_and_for_state_series() {
+        let text = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: x > 0\n        for: 1s\n        labels:\n          severity: page\n";
+        let groups = parse_rule_file(text, std::path::Path::new("t.yml")).unwrap();
+        let mut src = MemSource::default();
+        src.add(&[("__name__", "x"), ("job", "j")], &[(0, 1.0), (1000, 1.0)]);
+        let mut state = GroupState::default();
+        let mut o = MemSource::default();
+        eval_group(
+            &groups[0],
+            &mut state,
+            &src,
+            &mut o,
+            0,
+            &EvalContext::default(),
+        );
+        let names: Vec<String> = o.iter().map(|(l, _)| l.to_string()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "ALERTS{alertname=\"A\", alertstate=\"pending\", job=\"j\", severity=\"page\"}",
+                "ALERTS_FOR_STATE{alertname=\"A\", job=\"j\", severity=\"page\"}",
+            ]
+        );
+    }
+}

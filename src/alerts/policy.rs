@@ -483,3 +483,210 @@ pub fn webhook_payload(n: &Notification, receiver: &str, external_url: &str) -> 
         "alerts": alerts,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use crate::alerts::engine::ActiveAlert;
+
+    fn alert(
+        name: &str,
+        extra: &[(&str, &str)],
+        phase: AlertPhase,
+        fired: Option<i64>,
+    ) -> GroupAlert {
+        let mut l = Labels::new(extra.iter().copied());
+        l.set("alertname", name);
+        GroupAlert {
+            group: "g".into(),
+            rule: name.into(),
+            alert: ActiveAlert {
+                labels: l,
+                annotations: BTreeMap::new(),
+                phase,
+                active_at: 0,
+                fired_at: fired,
+                resolved_at: (phase == AlertPhase::Inactive).then_some(50_000),
+                keep_firing_since: None,
+                value: 1.0,
+            },
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            group_by: vec!["alertname".into()],
+            group_wait_ms: 2_000,
+            group_interval_ms: 1_000,
+            repeat_interval_ms: 10_000,
+            send_resolved: true,
+        }
+    }
+
+    #[test]
+    fn group_wait_then_once_then_repeat_then_resolved() {
+        let mut d = Dispatcher::new(policy());
+        let a = alert(
+            "A",
+            &[("severity", "critical")],
+            AlertPhase::Firing,
+            Some(0),
+        );
+        assert!(
+            d.tick(0, std::slice::from_ref(&a), &[]).is_empty(),
+            "group_wait holds the first"
+        );
+        assert!(d.tick(1_000, std::slice::from_ref(&a), &[]).is_empty());
+        let n = d.tick(2_000, std::slice::from_ref(&a), &[]);
+        assert_eq!(n.len(), 1);
+        assert_eq!((n[0].reason, n[0].urgency), ("new", Urgency::Critical));
+        for t in (3_000..12_000).step_by(1_000) {
+            assert!(
+                d.tick(t, std::slice::from_ref(&a), &[]).is_empty(),
+                "no repeat at {t}"
+            );
+        }
+        let n = d.tick(12_000, std::slice::from_ref(&a), &[]);
+        assert_eq!(n[0].reason, "repeat");
+        let r = alert(
+            "A",
+            &[("severity", "critical")],
+            AlertPhase::Inactive,
+            Some(0),
+        );
+        let n = d.tick(13_000, std::slice::from_ref(&r), &[]);
+        assert_eq!(n.len(), 1);
+        assert_eq!(
+            (n[0].status, n[0].urgency, n[0].summary.as_str()),
+            (NotifyStatus::Resolved, Urgency::Low, "Resolved: A")
+        );
+        assert!(d.tick(14_000, &[r], &[]).is_empty(), "resolved once");
+    }
+
+    #[test]
+    fn alerts_are_grouped_by_labels_and_a_new_member_notifies_the_group() {
+        let mut p = policy();
+        p.group_wait_ms = 0;
+        let mut d = Dispatcher::new(p);
+        let a1 = alert(
+            "ToolErr",
+            &[("tool", "search")],
+            AlertPhase::Firing,
+            Some(0),
+        );
+        let a2 = alert("ToolErr", &[("tool", "fetch")], AlertPhase::Firing, Some(0));
+        let b = alert(
+            "Other",
+            &[("severity", "info")],
+            AlertPhase::Firing,
+            Some(0),
+        );
+        let n = d.tick(0, &[a1.clone(), b.clone()], &[]);
+        assert_eq!(n.len(), 2, "one per alertname");
+        let n = d.tick(1_000, &[a1.clone(), a2.clone(), b.clone()], &[]);
+        assert_eq!(n.len(), 1);
+        assert_eq!(n[0].summary, "2 alerts firing: ToolErr");
+        assert_eq!(n[0].alerts.len(), 2);
+        assert_eq!(
+            n.iter()
+                .find(|x| x.group_key.contains("Other"))
+                .map(|x| x.urgency),
+            None
+        );
+        // By every label: one group per alert.
+        let mut p = policy();
+        p.group_by = vec!["...".into()];
+        p.group_wait_ms = 0;
+        let mut d = Dispatcher::new(p);
+        assert_eq!(d.tick(0, &[a1, a2], &[]).len(), 2);
+    }
+
+    #[test]
+    fn silences_match_labels_until_they_end() {
+        let mut p = policy();
+        p.group_wait_ms = 0;
+        let mut d = Dispatcher::new(p);
+        let a = alert("A", &[("tool", "search")], AlertPhase::Firing, Some(0));
+        let s = Silence {
+            id: "s".into(),
+            matchers: "tool=~\"sea.*\"".into(),
+            parsed: parse_matchers("tool=~\"sea.*\"").unwrap(),
+            starts_at: 0,
+            ends_at: 5_000,
+            comment: String::new(),
+            created_by: String::new(),
+        };
+        assert!(
+            d.tick(0, std::slice::from_ref(&a), std::slice::from_ref(&s))
+                .is_empty()
+        );
+        assert!(
+            d.tick(4_000, std::slice::from_ref(&a), std::slice::from_ref(&s))
+                .is_empty()
+        );
+        assert_eq!(d.tick(5_000, &[a], &[s]).len(), 1, "the silence ended");
+    }
+
+    #[test]
+    fn resolved_notifications_can_be_turned_off_per_rule_and_globally() {
+        let mut p = policy();
+        p.group_wait_ms = 0;
+        let mut d = Dispatcher::new(p.clone());
+        let mut a = alert("A", &[], AlertPhase::Firing, Some(0));
+        a.alert
+            .annotations
+            .insert(SEND_RESOLVED_ANNOTATION.into(), "false".into());
+        assert_eq!(d.tick(0, std::slice::from_ref(&a), &[]).len(), 1);
+        a.alert.phase = AlertPhase::Inactive;
+        assert!(d.tick(1_000, &[a], &[]).is_empty());
+        p.send_resolved = false;
+        let mut d = Dispatcher::new(p);
+        let b = alert("B", &[], AlertPhase::Firing, Some(0));
+        assert_eq!(d.tick(0, &[b], &[]).len(), 1);
+        let b = alert("B", &[], AlertPhase::Inactive, Some(0));
+        assert!(d.tick(1_000, &[b], &[]).is_empty());
+    }
+
+    #[test]
+    fn restored_alerts_are_not_notified_again() {
+        let mut p = policy();
+        p.group_wait_ms = 0;
+        let mut d = Dispatcher::new(p);
+        let a = alert("A", &[], AlertPhase::Firing, Some(0));
+        d.restore_sent(&[(a.alert.labels.clone(), 1_000)]);
+        assert!(d.tick(2_000, std::slice::from_ref(&a), &[]).is_empty());
+        assert_eq!(d.tick(11_000, &[a], &[])[0].reason, "repeat");
+    }
+
+    #[test]
+    fn matchers_parse_with_or_without_braces_and_reject_match_all() {
+        assert_eq!(parse_matchers("a=\"1\", b!~\"x.*\"").unwrap().len(), 2);
+        assert_eq!(parse_matchers("{a=\"1\"}").unwrap().len(), 1);
+        assert!(parse_matchers("").is_err());
+        assert!(
+            parse_matchers("a=~\".*\"")
+                .unwrap_err()
+                .contains("matches every alert")
+        );
+        assert!(parse_matchers("a=").unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn webhook_payload_is_alertmanager_v4() {
+        let a = alert("A", &[("severity", "warning")], AlertPhase::Firing, Some(0));
+        let n = build(
+            "{alertname=\"A\"}",
+            &a.alert.labels.keep(&["alertname".into()]),
+            vec![a],
+            "new",
+            0,
+        );
+        let p = webhook_payload(&n, "r", "");
+        assert_eq!(p["version"], "4");
+        assert_eq!(p["status"], "firing");
+        assert_eq!(p["alerts"][0]["startsAt"], "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(p["commonLabels"]["severity"], "warning");
+    }
+}

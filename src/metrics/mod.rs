@@ -12,6 +12,9 @@
 //! | `sightline_llm_cost_usd_total` | `provider`, `model` |
 //! | `sightline_tool_calls_total` | `tool`, `status` |
 //! | `sightline_span_duration_seconds` (histogram) | `kind` |
+//! | `sightline_tool_call_streak` (gauge) | `tool`: longest run of identical calls per step |
+//! | `sightline_last_activity_timestamp_seconds` (gauge) | newest log record or span end |
+//! | `sightline_runs_open` (gauge) | runs whose root span has not ended |
 //!
 //! Counters are cumulative. A series gets a sample in each time step where it changed (1 s
 //! steps, coarser when the data spans more than ~25 minutes, so a series holds at most ~1,500
@@ -217,6 +220,27 @@ fn families() -> Vec<MetricMeta> {
             "Span durations, by kind.",
             "seconds",
         ),
+        meta(
+            "sightline_tool_call_streak",
+            &["sightline_tool_call_streak"],
+            "gauge",
+            "Longest run of consecutive calls of one tool with the same arguments in a trace.",
+            "",
+        ),
+        meta(
+            "sightline_last_activity_timestamp_seconds",
+            &["sightline_last_activity_timestamp_seconds"],
+            "gauge",
+            "Time of the newest log record or span end.",
+            "seconds",
+        ),
+        meta(
+            "sightline_runs_open",
+            &["sightline_runs_open"],
+            "gauge",
+            "Runs whose root span has not ended.",
+            "",
+        ),
     ]
 }
 
@@ -415,6 +439,121 @@ fn span_counters(conn: &Connection) -> Result<Derived> {
     Ok(c.samples())
 }
 
+/// Attributes that hold a tool call's arguments, in the order they are looked for.
+const TOOL_ARG_ATTRS: &[&str] = &[
+    "gen_ai.tool.call.arguments",
+    "tool.arguments",
+    "tool.args",
+    "input.value",
+    "tool_input",
+    "arguments",
+    "args",
+    "input",
+    "params",
+];
+
+/// `sightline_tool_call_streak{tool}`: the longest run of consecutive calls of the same tool
+/// with the same arguments within one trace, per time step (the loop detector's input).
+/// Calls whose arguments are unknown never extend a streak.
+fn tool_streaks(conn: &Connection) -> Result<Derived> {
+    let (lo, hi): (Option<i64>, Option<i64>) = conn.query_row(
+        "SELECT min(end_ns), max(end_ns) FROM spans WHERE kind = ?1",
+        [SpanKind::Tool as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(Derived::default());
+    };
+    let step = step_for(lo / 1_000_000, hi / 1_000_000);
+    let args_sql: Vec<String> = TOOL_ARG_ATTRS
+        .iter()
+        .flat_map(|a| {
+            [
+                format!("json_extract(attrs, '$.attributes.\"{a}\"')"),
+                format!("json_extract(attrs, '$.\"{a}\"')"),
+            ]
+        })
+        .collect();
+    let sql = format!(
+        "SELECT trace_ref, end_ns / 1000000, COALESCE(tool_name, name), COALESCE({}) \
+         FROM spans WHERE kind = ?1 ORDER BY trace_ref, start_ns, end_ns",
+        args_sql.join(", ")
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([SpanKind::Tool as i64])?;
+    let mut best: HashMap<(String, i64), f64> = HashMap::new();
+    let mut prev: Option<(i64, String, String)> = None;
+    let mut streak = 0f64;
+    while let Some(r) = rows.next()? {
+        let trace: i64 = r.get(0)?;
+        let end_ms: i64 = r.get(1)?;
+        let tool: String = r.get(2)?;
+        let args: Option<String> = match r.get_ref(3)? {
+            rusqlite::types::ValueRef::Null => None,
+            rusqlite::types::ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+            other => Some(format!("{other:?}")),
+        };
+        let key = args.map(|a| (trace, tool.clone(), a));
+        streak = match (&key, &prev) {
+            (Some(k), Some(p)) if k == p => streak + 1.0,
+            _ => 1.0,
+        };
+        prev = key;
+        let bucket = end_ms.div_euclid(step) * step + step - 1;
+        let e = best
+            .entry((tool, bucket.min(hi / 1_000_000)))
+            .or_insert(0.0);
+        *e = e.max(streak);
+    }
+    let mut d = Derived::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut points: Vec<((String, i64), f64)> = best.into_iter().collect();
+    points.sort_by(|a, b| a.0.1.cmp(&b.0.1).then_with(|| a.0.0.cmp(&b.0.0)));
+    for ((tool, t), v) in points {
+        let k = *index.entry(tool.clone()).or_insert_with(|| {
+            d.keys.push((
+                "sightline_tool_call_streak".into(),
+                vec![("tool".into(), tool)],
+            ));
+            d.keys.len() - 1
+        });
+        d.samples.push((k, t, v));
+    }
+    Ok(d)
+}
+
+/// `sightline_last_activity_timestamp_seconds` (newest log record or span end) and
+/// `sightline_runs_open` (runs whose root span has not ended yet: no root, or the topmost
+/// span seen still names a parent that has not arrived, as while an OTLP run goes on), one
+/// sample each at the newest activity: the stall detector's input.
+fn activity(conn: &Connection) -> Result<Derived> {
+    let logs: Option<i64> =
+        conn.query_row("SELECT max(t) * 1000 FROM log_buckets", [], |r| r.get(0))?;
+    let (spans, open): (Option<i64>, i64) = conn.query_row(
+        "SELECT max(r.end_ns) / 1000000, \
+                count(*) FILTER (WHERE r.root_span_id IS NULL OR NOT EXISTS ( \
+                    SELECT 1 FROM spans s WHERE s.trace_ref = r.trace_ref \
+                    AND s.span_id = r.root_span_id AND s.end_ns > s.start_ns \
+                    AND COALESCE(s.parent_span_id, '') = '')) \
+         FROM runs r",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let Some(t) = logs.into_iter().chain(spans).max() else {
+        return Ok(Derived::default());
+    };
+    Ok(Derived {
+        keys: vec![
+            (
+                "sightline_last_activity_timestamp_seconds".into(),
+                Vec::new(),
+            ),
+            ("sightline_runs_open".into(), Vec::new()),
+        ],
+        samples: vec![(0, t, t as f64 / 1000.0), (1, t, open as f64)],
+    })
+}
+
 /// Replaces the derived series of `metrics` (limited to `source` when given) by `samples`.
 fn replace(
     tx: &rusqlite::Transaction<'_>,
@@ -476,6 +615,22 @@ pub fn refresh(
         n += s.len();
         replace(&tx, &["sightline_log_records_total"], Some(name), &s)?;
     }
+    if spans_changed {
+        let s = tool_streaks(&tx)?;
+        n += s.len();
+        replace(&tx, &["sightline_tool_call_streak"], None, &s)?;
+    }
+    let s = activity(&tx)?;
+    n += s.len();
+    replace(
+        &tx,
+        &[
+            "sightline_last_activity_timestamp_seconds",
+            "sightline_runs_open",
+        ],
+        None,
+        &s,
+    )?;
     if spans_changed {
         let s = span_counters(&tx)?;
         n += s.len();
