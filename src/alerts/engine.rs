@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::rules::{Rule, RuleGroup, RuleKind};
 use super::template::TemplateData;
-use crate::promql::{Labels, MemSource, NAME, PromqlError, Sample, Series, SeriesSource, Value};
+use crate::promql::{
+    CachedSource, Labels, MemSource, NAME, PromqlError, Sample, Series, SeriesSource, Value,
+};
 
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -107,6 +109,8 @@ pub fn eval_group(
     ctx: &EvalContext,
 ) -> Vec<RuleError> {
     let mut errors = Vec::new();
+    let cached = CachedSource::new(base);
+    let base: &dyn SeriesSource = &cached;
     for (i, rule) in group.rules.iter().enumerate() {
         let result = {
             let src = Layered { base, top: out };

@@ -209,13 +209,16 @@ impl<'s> Evaluator<'s> {
         } else {
             vs.matchers.or_matchers.clone()
         };
+        let several = groups.len() > 1;
         let mut all: Vec<Series> = Vec::new();
+        let mut seen: std::collections::HashSet<Labels> = std::collections::HashSet::new();
         for mut g in groups {
             if let Some(n) = &vs.name {
                 g.push(Matcher::new(MatchOp::Equal, NAME, n));
             }
             for s in self.src.select(&g, wlo, whi)? {
-                if !all.iter().any(|x| x.labels == s.labels) {
+                // `or` groups can select a series twice; keep it once.
+                if !several || seen.insert(s.labels.clone()) {
                     all.push(s);
                 }
             }

@@ -22,7 +22,7 @@ mod eval;
 mod functions;
 pub mod gofmt;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use promql_parser::label::Matcher;
 pub use promql_parser::parser::Expr;
@@ -280,6 +280,70 @@ impl SeriesSource for MemSource {
                 (a < b).then(|| Series {
                     labels: l.clone(),
                     samples: s[a..b].to_vec(),
+                })
+            })
+            .collect())
+    }
+}
+
+/// Remembers what was read per metric name, so that the rules of one evaluation cycle that
+/// select the same metric (with other label matchers or shorter windows) read it once. Only
+/// selectors with an equality on `__name__` are cached; the cache lives as long as the cycle.
+pub struct CachedSource<'a> {
+    base: &'a dyn SeriesSource,
+    entries: std::cell::RefCell<HashMap<String, Cached>>,
+}
+
+/// A metric's series read over `[lo, hi]`.
+type Cached = (i64, i64, Vec<Series>);
+
+impl std::fmt::Debug for CachedSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CachedSource")
+    }
+}
+
+impl<'a> CachedSource<'a> {
+    pub fn new(base: &'a dyn SeriesSource) -> Self {
+        CachedSource {
+            base,
+            entries: Default::default(),
+        }
+    }
+}
+
+impl SeriesSource for CachedSource<'_> {
+    fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError> {
+        let Some(name) = matchers
+            .iter()
+            .find(|m| m.name == NAME && matches!(m.op, promql_parser::label::MatchOp::Equal))
+        else {
+            return self.base.select(matchers, lo, hi);
+        };
+        let mut entries = self.entries.borrow_mut();
+        let covered = entries
+            .get(&name.value)
+            .is_some_and(|(l, h, _)| *l <= lo && *h >= hi);
+        if !covered {
+            let (l, h) = match entries.get(&name.value) {
+                Some((l, h, _)) => ((*l).min(lo), (*h).max(hi)),
+                None => (lo, hi),
+            };
+            let all = self.base.select(std::slice::from_ref(name), l, h)?;
+            entries.insert(name.value.clone(), (l, h, all));
+        }
+        let Some((_, _, all)) = entries.get(&name.value) else {
+            return Ok(Vec::new());
+        };
+        Ok(all
+            .iter()
+            .filter(|s| s.labels.matches(matchers))
+            .filter_map(|s| {
+                let a = s.samples.partition_point(|p| p.0 < lo);
+                let b = s.samples.partition_point(|p| p.0 <= hi);
+                (a < b).then(|| Series {
+                    labels: s.labels.clone(),
+                    samples: s.samples[a..b].to_vec(),
                 })
             })
             .collect())

@@ -1,6 +1,6 @@
 //! Metric series: the PromQL source over the workspace, and the metric browser's queries.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use promql_parser::label::{MatchOp, Matcher};
 use rusqlite::{Connection, params};
@@ -88,23 +88,68 @@ impl SeriesSource for StoreSource<'_> {
     ) -> std::result::Result<Vec<Series>, PromqlError> {
         let found =
             matching_series(self.conn, matchers).map_err(|e| PromqlError::Source(e.to_string()))?;
-        let mut st = self
-            .conn
-            .prepare_cached(
-                "SELECT t, v FROM samples WHERE series_id = ?1 AND t >= ?2 AND t <= ?3 ORDER BY t",
-            )
-            .map_err(sql_err)?;
-        let mut out = Vec::with_capacity(found.len());
-        for (id, labels) in found {
-            let mut rows = st.query(params![id, lo, hi]).map_err(sql_err)?;
-            let mut samples = Vec::new();
-            while let Some(r) = rows.next().map_err(sql_err)? {
-                let t: i64 = r.get(0).map_err(sql_err)?;
-                let v = value_from_sql(r.get_ref(1).map_err(sql_err)?);
-                samples.push((t, v));
+        let mut out: Vec<Series> = Vec::with_capacity(found.len());
+        let read = |rows: &mut rusqlite::Rows<'_>,
+                    out: &mut Vec<Series>,
+                    labels_of: &dyn Fn(i64) -> Option<Labels>|
+         -> rusqlite::Result<()> {
+            let mut current: Option<(i64, Vec<(i64, f64)>)> = None;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let t: i64 = r.get(1)?;
+                let v = value_from_sql(r.get_ref(2)?);
+                match &mut current {
+                    Some((cid, samples)) if *cid == id => samples.push((t, v)),
+                    _ => {
+                        if let Some((cid, samples)) = current.take()
+                            && let Some(labels) = labels_of(cid)
+                        {
+                            out.push(Series { labels, samples });
+                        }
+                        current = Some((id, vec![(t, v)]));
+                    }
+                }
             }
-            if !samples.is_empty() {
+            if let Some((cid, samples)) = current
+                && let Some(labels) = labels_of(cid)
+            {
                 out.push(Series { labels, samples });
+            }
+            Ok(())
+        };
+        let by_id: HashMap<i64, Labels> = found.into_iter().collect();
+        let lookup = |id: i64| by_id.get(&id).cloned();
+        let name_eq = matchers
+            .iter()
+            .find(|m| m.name == NAME && matches!(m.op, MatchOp::Equal));
+        match name_eq {
+            // One statement for the whole metric: SQLite seeks each series' time range.
+            Some(n) => {
+                let mut st = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT s.series_id, s.t, s.v FROM series se \
+                         JOIN samples s ON s.series_id = se.id AND s.t >= ?2 AND s.t <= ?3 \
+                         WHERE se.metric = ?1 ORDER BY s.series_id, s.t",
+                    )
+                    .map_err(sql_err)?;
+                let mut rows = st.query(params![n.value, lo, hi]).map_err(sql_err)?;
+                read(&mut rows, &mut out, &lookup).map_err(sql_err)?;
+            }
+            None => {
+                let mut st = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT series_id, t, v FROM samples WHERE series_id = ?1 AND t >= ?2 \
+                         AND t <= ?3 ORDER BY t",
+                    )
+                    .map_err(sql_err)?;
+                let mut ids: Vec<i64> = by_id.keys().copied().collect();
+                ids.sort_unstable();
+                for id in ids {
+                    let mut rows = st.query(params![id, lo, hi]).map_err(sql_err)?;
+                    read(&mut rows, &mut out, &lookup).map_err(sql_err)?;
+                }
             }
         }
         Ok(out)
