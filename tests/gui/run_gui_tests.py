@@ -162,9 +162,10 @@ class Ctx:
     def cli_count(self, *args):
         return len([l for l in self.cli("logs", "--json", *args).splitlines() if l.strip()])
 
-    def launch(self, args=()):
+    def launch(self, args=(), env_extra=None):
         port = free_port()
         env = dict(os.environ)
+        env.update(env_extra or {})
         env["SIGHTLINE_DB"] = self.db
         env["XDG_DATA_HOME"] = os.path.join(self.tmp, "xdg")
         env["XDG_CONFIG_HOME"] = os.path.join(self.tmp, "xdg-config")
@@ -308,7 +309,7 @@ def x_geometry(window):
 
 
 def app_window():
-    return wait("the app's X window", lambda: x_windows("^Sightline$"), timeout=15)[0]
+    return wait("the app's X window", lambda: x_windows("^Sightline( — .*)?$"), timeout=15)[0]
 
 
 def x_keys(window, *keys):
@@ -828,6 +829,78 @@ def metrics_scrape_target_added_in_sources_charts_live_and_queries_answer(ctx):
     wd.js("document.querySelector(arguments[0] + ' [data-testid=target-pause]').click()", row)
     wait("the target up again", lambda: wd.find_all(row + "[data-state=up]"), timeout=30)
     no_error_shown(wd)
+
+
+def private_bus_with_recorder(ctx):
+    """A private session D-Bus (no services started on demand) with the notification recorder
+    of the Rust tests owning org.freedesktop.Notifications. Returns (address, log path)."""
+    support = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support")
+    bus = subprocess.Popen(["dbus-daemon", f"--config-file={os.path.join(support, 'session-bus.conf')}",
+                            "--nofork", "--print-address=1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, start_new_session=True)
+    bus.log_path = os.devnull
+    ctx.helpers.append(bus)
+    address = bus.stdout.readline().strip()
+    assert address.startswith("unix:"), address
+    log = os.path.join(ctx.tmp, "notifications.jsonl")
+    rec = ctx.spawn("recorder", ["/usr/bin/python3", os.path.join(support, "notify_recorder.py"),
+                                 "--address", address, "--log", log])
+    helper_says(rec, "ready")
+    return address, log
+
+
+@test
+def alerts_view_rule_editor_validates_fires_notifies_on_the_desktop_and_silences(ctx):
+    """The Alerts view lists the built-in agent rules; the rule editor reports a broken rule
+    with its line as it is typed and refuses to save it; a valid rule saved with "quiet when
+    focused" off fires within seconds: its row shows firing with its value, the nav badge and
+    the window title count it, the desktop notification arrives on a private D-Bus (recorded:
+    app name, summary, urgency) and the notification log shows it sent; "Silence 1h" on the row
+    adds an active silence."""
+    address, log = private_bus_with_recorder(ctx)
+    wd = ctx.launch(env_extra={"DBUS_SESSION_BUS_ADDRESS": address})
+    wd.click(wd.find_all("[data-testid=nav-alerts]")[0])
+    wait("the built-in rules", lambda: wd.find_all("[data-testid=rule-row][data-rule=LLMErrorRateHigh]"))
+    wait("the built-in loop rule", lambda: wd.find_all("[data-testid=rule-row][data-rule=ToolCallLoop]"))
+    wait("the rule editor", lambda: wd.find_all("[data-testid=rule-editor-text]"))
+
+    def set_text(text):
+        # As typing would: the textarea's value, then an input event.
+        wd.js("const e = document.querySelector('[data-testid=rule-editor-text]'); e.value = arguments[0];"
+              "e.dispatchEvent(new Event('input', {bubbles: true}))", text)
+    set_text("groups:\n  - name: gui\n    rules:\n      - alert: Broken\n        expr: sum(rate(x[5m])\n")
+    problem = wait("a problem reported as typed", lambda: wd.find_all("[data-testid=rule-problem]"))[0]
+    assert "Broken" in wd.text(problem) and "parse" in wd.text(problem), wd.text(problem)
+    assert wd.js("return document.querySelector('[data-testid=rule-save]').disabled"), "a broken rule can be saved"
+    if wd.js("return document.querySelector('[data-testid=setting-quiet-when-focused]').checked"):
+        wd.click(wd.find_all("[data-testid=setting-quiet-when-focused]")[0])
+    wd.click(wd.find_all("[data-testid=settings-save]")[0])
+    set_text("groups:\n  - name: gui\n    interval: 1s\n    rules:\n      - alert: GuiAlways\n"
+                    "        expr: vector(42)\n        labels:\n          severity: critical\n"
+                    "        annotations:\n          summary: answer is {{ $value }}\n")
+    wait("the rule checked clean", lambda: not wd.find_all("[data-testid=rule-problem]")
+         and not wd.js("return document.querySelector('[data-testid=rule-save]').disabled"))
+    wd.click(wd.find_all("[data-testid=rule-save]")[0])
+    row = "[data-testid=alert-row][data-alertname=GuiAlways][data-state=firing]"
+    wait("the alert firing in the view", lambda: wd.find_all(row), timeout=20)
+    assert "42" in wd.text(wd.find_all(row)[0]), wd.text(wd.find_all(row)[0])
+    badge = wait("the nav badge", lambda: wd.find_all("[data-testid=alerts-badge]"))[0]
+    assert wd.text(badge).strip() == "1", wd.text(badge)
+    wait("the window title counting it", lambda: x_windows("^Sightline — 1 alert firing$"))
+
+    def recorded():
+        if not os.path.exists(log):
+            return None
+        notes = [json.loads(l) for l in open(log) if l.strip()]
+        return [n for n in notes if n["summary"].startswith("GuiAlways")] or None
+    note = wait("the desktop notification on the private bus", recorded, timeout=20)[0]
+    assert note["app_name"] == "Sightline" and note["urgency"] == 2, note
+    assert note["summary"] == "GuiAlways: answer is 42", note
+    wait("the notification logged as sent", lambda: wd.find_all("[data-testid=notification-row][data-outcome=sent]"))
+    wd.screenshot("alerts-firing")
+    wd.click(wd.find_all(row + " [data-testid=alert-silence]")[0])
+    wait("an active silence", lambda: wd.find_all("[data-testid=silence-row][data-state=active]"))
+    wd.screenshot("alerts-silenced")
 
 
 def main():

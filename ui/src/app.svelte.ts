@@ -2,9 +2,11 @@
 // together (an ingest refreshes the workspace, the sources, the log list, the runs list and
 // the metrics; switching workspace reloads everything; the log filters' since/until is the
 // Metrics view's time range too). Listeners for the native menu, drag and drop and
-// startup paths live here so every way of opening files ends in the same `IngestState.start`.
+// startup paths live here so every way of opening files ends in the same `IngestState.start`;
+// so do the alerts' (the navigation badge counts firing alerts on every view).
 
 import { app as appApi, desktop, describeUnknown, type MenuAction, type Unlisten } from "./api";
+import { AlertsState } from "./features/alerts/alerts.svelte";
 import { IngestState } from "./features/ingest/ingest.svelte";
 import { LogsState } from "./features/logs/logs.svelte";
 import { MetricsState } from "./features/metrics/metrics.svelte";
@@ -29,6 +31,7 @@ export class AppState {
   readonly scrape = new ScrapeState();
   readonly metrics = new MetricsState(() => ({ since: this.logs.filter.since, until: this.logs.filter.until }));
   readonly ingest = new IngestState(() => this.afterIngest());
+  readonly alerts = new AlertsState();
 
   /** Restores remembered settings, loads the workspace, starts listening; returns a cleanup. */
   async start(): Promise<Unlisten> {
@@ -52,6 +55,8 @@ export class AppState {
     };
     await Promise.all([
       listen("menu actions", () => appApi.onMenuAction((a) => this.onMenuAction(a))),
+      // A clicked desktop notification shows its alerts.
+      listen("alerts", () => this.alerts.listen(() => (this.view = "alerts"))),
       listen("dropped files", () =>
         desktop.onDragDrop((e) => {
           if (e.type === "hover") this.dropHover = true;
@@ -111,6 +116,9 @@ export class AppState {
       case "show_metrics":
         this.view = "metrics";
         break;
+      case "show_alerts":
+        this.view = "alerts";
+        break;
       case "show_keys":
         this.keymapOpen = !this.keymapOpen;
         break;
@@ -164,6 +172,7 @@ export class AppState {
     void this.sources.load();
     void this.scrape.load();
     this.metrics.forget();
+    this.alerts.forget();
     if (this.view === "metrics") {
       void this.metrics.loadList();
       this.metrics.rerun();

@@ -212,6 +212,83 @@ async scrapeRemove(id: number) : Promise<Result<null, AppError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async alertsOverview(limit: number) : Promise<Result<AlertsView, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_overview", { limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async alertsConfig() : Promise<Result<AlertConfig, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_config") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Validates rule text as the editor types.
+ */
+async alertsRulesCheck(text: string) : Promise<Result<RuleCheck, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_rules_check", { text }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Saves the workspace's rules and settings and restarts evaluation with them. Rule text
+ * with errors is refused (nothing is saved).
+ */
+async alertsSave(rules: string, settings: AlertSettings) : Promise<Result<RuleCheck, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_save", { rules, settings }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async alertsSilenceAdd(matchers: string, durationMs: number, comment: string) : Promise<Result<string, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_silence_add", { matchers, durationMs, comment }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async alertsSilenceExpire(id: string) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_silence_expire", { id }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The UI says whether the Alerts view is on screen in the focused window.
+ */
+async alertsSetViewing(viewing: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_set_viewing", { viewing }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Evaluates the rules in force over `[start_ms, end_ms]` (default: all recorded samples).
+ */
+async alertsBacktest(startMs: number | null, endMs: number | null) : Promise<Result<BacktestResult, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("alerts_backtest", { startMs, endMs }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -219,8 +296,12 @@ async scrapeRemove(id: number) : Promise<Result<null, AppError>> {
 
 
 export const events = __makeEvents__<{
+alertOpen: AlertOpen,
+alertsChanged: AlertsChanged,
 menuAction: MenuAction
 }>({
+alertOpen: "alert-open",
+alertsChanged: "alerts-changed",
 menuAction: "menu-action"
 })
 
@@ -230,11 +311,86 @@ menuAction: "menu-action"
 
 /** user-defined types **/
 
+/**
+ * The rule editor's content and the settings.
+ */
+export type AlertConfig = { 
+/**
+ * The workspace's own rules (Prometheus rule-file YAML).
+ */
+rules: string; 
+/**
+ * The built-in agent rules, read-only.
+ */
+builtin: string; settings: AlertSettings }
+/**
+ * The user clicked a desktop notification: show these alerts.
+ */
+export type AlertOpen = { alerts: (Partial<{ [key in string]: string }>)[] }
+/**
+ * The app's alerting settings (stored in the workspace under `settings`).
+ */
+export type AlertSettings = { 
+/**
+ * Evaluate the built-in agent rules.
+ */
+builtin_rules: boolean; desktop: boolean; 
+/**
+ * No desktop notification while the Alerts view is on screen in the focused window.
+ */
+quiet_when_focused: boolean; send_resolved: boolean; group_wait_ms: number; repeat_interval_ms: number; 
+/**
+ * POST Alertmanager JSON here when set (http:// only).
+ */
+webhook_url: string }
+export type AlertStatus = { group: string; rule: string; labels: Partial<{ [key in string]: string }>; annotations: Partial<{ [key in string]: string }>; 
+/**
+ * `pending`, `firing` or `resolved`.
+ */
+state: string; 
+/**
+ * Unix ms when the condition became true.
+ */
+active_at_ms: number; fired_at_ms: number | null; resolved_at_ms: number | null; value: number | null; last_notified_ms: number | null }
+/**
+ * The alerts changed (an evaluation moved an alert, or a notification was delivered).
+ */
+export type AlertsChanged = { 
+/**
+ * How many alerts fire now.
+ */
+firing: number; 
+/**
+ * A notification that could not be delivered, and why (shown once).
+ */
+delivery_error: string | null }
+export type AlertsOverview = { rules: RuleStatus[]; alerts: AlertStatus[]; history: HistoryEntry[]; silences: SilenceStatus[]; notifications: NotificationEntry[] }
+/**
+ * The overview plus what the app knows beyond the workspace.
+ */
+export type AlertsView = { overview: AlertsOverview; 
+/**
+ * Why some rules are not running (a rule file that no longer parses), if so.
+ */
+problem: string | null; now_ms: number }
 export type AppError = { type: "NotFound"; data: { path: string } } | { type: "Unreadable"; data: { path: string; reason: string } } | { type: "NotJson"; data: { path: string; line: number | null } } | { type: "WorkspaceLocked"; data: { path: string } } | { type: "WorkspaceCorrupt"; data: { path: string; reason: string } } | { type: "WorkspaceTooNew"; data: { path: string } } | { type: "InvalidArgument"; data: { what: string; value: string; why: string } } | { type: "Busy"; data: { what: string } } | 
 /**
  * A PromQL query that does not parse or cannot be evaluated, in plain words.
  */
-{ type: "Query"; data: { message: string } } | { type: "Internal"; data: { message: string } }
+{ type: "Query"; data: { message: string } } | 
+/**
+ * Input the user gave that cannot be used (a silence's matchers, a webhook URL).
+ */
+{ type: "Invalid"; data: { message: string } } | { type: "Internal"; data: { message: string } }
+/**
+ * One phase stretch of a backtested alert.
+ */
+export type BacktestBand = { alertname: string; labels: Partial<{ [key in string]: string }>; 
+/**
+ * `pending` or `firing`.
+ */
+phase: string; from_ms: number; to_ms: number }
+export type BacktestResult = { bands: BacktestBand[]; evaluations: number; errors: string[]; start_ms: number; end_ms: number }
 /**
  * One message of a conversation.
  */
@@ -295,6 +451,11 @@ export type FileStatus =
  * Stopped by the caller; what was committed stays.
  */
 "cancelled"
+export type HistoryEntry = { t_ms: number; group: string; rule: string; labels: Partial<{ [key in string]: string }>; 
+/**
+ * The phase entered: `pending`, `firing`, `resolved` or `inactive`.
+ */
+phase: string; value: number | null }
 /**
  * Where a running ingest stands; sent to [`IngestOptions::progress`] after each batch and
  * each file.
@@ -360,7 +521,7 @@ ts_ms: number; level: Level; message: string; source: string; line: number; trac
  * A menu item was chosen; the UI runs the same action as its toolbar button.
  */
 export type MenuAction = { action: MenuActionKind }
-export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_metrics" | "show_sources" | "show_keys"
+export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_metrics" | "show_alerts" | "show_sources" | "show_keys"
 /**
  * A metric name with what the browser shows about it.
  */
@@ -377,6 +538,11 @@ derived: boolean }
  * A scrape target to add.
  */
 export type NewScrapeTarget = { url: string; interval_ms: number | null; timeout_ms: number | null; labels: Partial<{ [key in string]: string }>; bearer_token: string | null }
+export type NotificationEntry = { t_ms: number; receiver: string; status: string; summary: string; body: string; 
+/**
+ * `sent`, `failed` or `suppressed`.
+ */
+outcome: string; error: string | null }
 /**
  * A path that could not be ingested, with what and where.
  */
@@ -386,6 +552,35 @@ export type QueryResult = { series: SeriesPoints[]; scalar: boolean;
  * More series matched than a chart shows; only the first are here.
  */
 truncated: boolean }
+/**
+ * What checking rule text found; `groups`/`rules` count what would run.
+ */
+export type RuleCheck = { problems: RuleProblem[]; groups: number; rules: number }
+/**
+ * One problem found in rule text.
+ */
+export type RuleProblem = { message: string; 
+/**
+ * 1-based line the problem is on, when known.
+ */
+line: number | null; 
+/**
+ * Warnings do not stop the rules from running.
+ */
+warning: boolean }
+export type RuleStatus = { group: string; file: string; name: string; 
+/**
+ * `alert` or `record`.
+ */
+kind: string; expr: string; for_ms: number; interval_ms: number; labels: Partial<{ [key in string]: string }>; 
+/**
+ * `ok`, `err` or `unknown` (not evaluated yet).
+ */
+health: string; last_error: string | null; last_eval_ms: number | null; eval_duration_ms: number | null; 
+/**
+ * For alerting rules: `firing`, `pending` or `inactive`.
+ */
+state: string; firing: number; pending: number }
 /**
  * A run's spans as columns: what the desktop's Run view reads, and nothing more.
  * 
@@ -492,6 +687,11 @@ export type ScrapeTargetInfo = { id: number; url: string; interval_ms: number; t
  * One series of a chart: labels and `[t_ms, value]` points (`null` for NaN and infinities).
  */
 export type SeriesPoints = { labels: Partial<{ [key in string]: string }>; points: ([number, number | null])[] }
+export type SilenceStatus = { id: string; matchers: string; starts_at_ms: number; ends_at_ms: number; comment: string; created_by: string; 
+/**
+ * `active`, `pending` (starts later) or `expired`.
+ */
+state: string }
 /**
  * Why a unit was not turned into records.
  */

@@ -18,6 +18,7 @@ describe("describeError", () => {
     [{ type: "Busy", data: { what: "an ingest is running" } }, "Sightline is busy (an ingest is running); try again when it finishes"],
     [{ type: "Internal", data: { message: "writer thread stopped" } }, "Something went wrong inside Sightline: writer thread stopped"],
     [{ type: "Query", data: { message: "unknown function rat() at 1:1" } }, "unknown function rat() at 1:1"],
+    [{ type: "Invalid", data: { message: "only http:// webhook URLs are supported" } }, "only http:// webhook URLs are supported"],
   ];
 
   it.each(cases)("words for %j", (e, words) => {

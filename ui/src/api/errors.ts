@@ -49,6 +49,8 @@ export function describeError(e: AppError): string {
       return `Something went wrong inside Sightline: ${e.data.message}`;
     case "Query":
       return e.data.message;
+    case "Invalid":
+      return e.data.message;
     default:
       return "Something went wrong inside Sightline.";
   }

@@ -10,7 +10,13 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
 import type {
+  AlertConfig,
+  AlertOpen,
+  AlertSettings,
+  AlertsChanged,
+  AlertsView,
   AppError,
+  BacktestResult,
   IngestProgress,
   IngestReport,
   LogDetail,
@@ -21,6 +27,7 @@ import type {
   NewScrapeTarget,
   QueryResult,
   Result,
+  RuleCheck,
   RunColumns,
   RunQuery,
   RunsPage,
@@ -33,10 +40,20 @@ import type {
 import { ApiError } from "./errors";
 
 export type {
+  AlertConfig,
+  AlertOpen,
+  AlertSettings,
+  AlertsChanged,
+  AlertsOverview,
+  AlertStatus,
+  AlertsView,
   AppError,
+  BacktestBand,
+  BacktestResult,
   ChatMessage,
   FileReport,
   FileStatus,
+  HistoryEntry,
   IngestProgress,
   IngestReport,
   Level,
@@ -46,8 +63,12 @@ export type {
   MenuAction,
   MetricInfo,
   NewScrapeTarget,
+  NotificationEntry,
   PathError,
   QueryResult,
+  RuleCheck,
+  RuleProblem,
+  RuleStatus,
   RunColumns,
   RunQuery,
   RunRow,
@@ -55,6 +76,7 @@ export type {
   RunsPage,
   ScrapeTargetInfo,
   SeriesPoints,
+  SilenceStatus,
   SkipReason,
   SkippedLine,
   SourceInfo,
@@ -140,6 +162,33 @@ export const scrape = {
   add: (target: NewScrapeTarget): Promise<ScrapeTargetInfo> => unwrap(commands.scrapeAdd(target)),
   setPaused: (id: number, paused: boolean): Promise<ScrapeTargetInfo> => unwrap(commands.scrapeSetPaused(id, paused)),
   remove: (id: number): Promise<null> => unwrap(commands.scrapeRemove(id)),
+};
+
+export const alerts = {
+  /** Rules, alerts, history (the newest `limit`), silences and notifications, and any problem. */
+  overview: (limit: number): Promise<AlertsView> => unwrap(commands.alertsOverview(limit)),
+  /** The workspace's rule text, the built-in rules and the settings. */
+  config: (): Promise<AlertConfig> => unwrap(commands.alertsConfig()),
+  /** What is wrong with rule text, and how many groups and rules it holds. */
+  check: (text: string): Promise<RuleCheck> => unwrap(commands.alertsRulesCheck(text)),
+  /** Saves rules and settings; rule text with errors is refused and its check returned. */
+  save: (rules: string, settings: AlertSettings): Promise<RuleCheck> => unwrap(commands.alertsSave(rules, settings)),
+  /** A silence from now for `durationMs`; its id. Bad matchers throw an `Invalid` error. */
+  silenceAdd: (matchers: string, durationMs: number, comment: string): Promise<string> =>
+    unwrap(commands.alertsSilenceAdd(matchers, durationMs, comment)),
+  silenceExpire: (id: string): Promise<null> => unwrap(commands.alertsSilenceExpire(id)),
+  /** Whether the Alerts view is on screen in the focused window (quiets desktop notifications). */
+  setViewing: (viewing: boolean): Promise<null> => unwrap(commands.alertsSetViewing(viewing)),
+  /** The rules in force evaluated over recorded samples (all of them when both ends are null). */
+  backtest: (startMs: number | null, endMs: number | null): Promise<BacktestResult> =>
+    unwrap(commands.alertsBacktest(startMs, endMs)),
+  onChanged(cb: (e: AlertsChanged) => void): Promise<Unlisten> {
+    return events.alertsChanged.listen((e) => cb(e.payload));
+  },
+  /** The user clicked a desktop notification about these alerts. */
+  onOpen(cb: (e: AlertOpen) => void): Promise<Unlisten> {
+    return events.alertOpen.listen((e) => cb(e.payload));
+  },
 };
 
 export const app = {

@@ -2,7 +2,7 @@
 //
 // Shortcuts are single keys (j, k, /, e, E, ?), so they must never fire while the user
 // types: in text fields only Esc counts (to leave the field). Presses with Ctrl, Cmd or Alt
-// belong to the browser and the OS, except Ctrl/Cmd+1..4, which switch views. On a focused
+// belong to the browser and the OS, except Ctrl/Cmd+1..5, which switch views. On a focused
 // button Enter and Space keep their meaning.
 //
 // A key can mean different things in different places: in a list (the logs, the runs) End
@@ -126,7 +126,7 @@ function runKeyAction(k: KeyPress): KeyAction | null {
 }
 
 /**
- * Ctrl/Cmd+1, 2, 3, 4: Logs, Runs, Sources, Metrics, numbered as the View menu numbers them (where the
+ * Ctrl/Cmd+1, 2, 3, 4, 5: Logs, Runs, Sources, Metrics, Alerts, numbered as the View menu numbers them (where the
  * native menu's accelerators catch them first, this never fires; both do the same thing).
  * Works while typing, too.
  */
@@ -141,6 +141,8 @@ export function viewShortcut(k: Omit<KeyPress, "focus">): View | null {
       return "sources";
     case "4":
       return "metrics";
+    case "5":
+      return "alerts";
     default:
       return null;
   }
@@ -231,7 +233,7 @@ export const KEYMAP: ReadonlyArray<KeyMapSection> = [
   {
     title: "Everywhere",
     entries: [
-      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4"], what: "Logs, Runs, Sources, Metrics" },
+      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"], what: "Logs, Runs, Sources, Metrics, Alerts" },
       { keys: ["Esc"], what: "Close the detail or this overlay, leave a field" },
       { keys: ["?"], what: "Show or hide this key map" },
     ],

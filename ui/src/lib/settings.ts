@@ -7,9 +7,9 @@
 import type { RunSort } from "../api";
 import { isLevelFilterValue, type LevelFilterValue } from "./levels";
 
-export type View = "logs" | "sources" | "runs" | "metrics";
+export type View = "logs" | "sources" | "runs" | "metrics" | "alerts";
 
-const VIEWS: readonly View[] = ["logs", "sources", "runs", "metrics"];
+const VIEWS: readonly View[] = ["logs", "sources", "runs", "metrics", "alerts"];
 const RUN_SORTS: readonly RunSort[] = ["start", "duration", "cost", "tokens", "errors", "status", "spans"];
 
 export interface Settings {

@@ -231,6 +231,8 @@ describe("strings", () => {
     expect(escapeString('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     expect(escapeString("it's", "'")).toBe("it\\'s");
     expect(unescapeString('a\\"b\\\\c\\nd')).toBe('a"b\\c\nd');
+    expect(escapeString("x\r\ty")).toBe("x\\r\\ty");
+    expect(unescapeString("x\\r\\ty")).toBe("x\r\ty");
   });
 
   it("ranks prefix, word and inner matches", () => {

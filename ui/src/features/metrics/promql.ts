@@ -229,16 +229,20 @@ function scan(text: string, end: number): Scan {
 
 /** The text of a quoted PromQL string without its escapes. */
 export function unescapeString(body: string): string {
-  return body.replace(/\\(.)/g, (_, ch: string) => (ch === "n" ? "\n" : ch === "t" ? "\t" : ch));
+  return body.replace(/\\(.)/g, (_, ch: string) => (ch === "n" ? "\n" : ch === "r" ? "\r" : ch === "t" ? "\t" : ch));
 }
 
-/** `value` as the inside of a PromQL string in `quote`s. */
+/**
+ * `value` as the inside of a PromQL string in `quote`s: backslash, the quote and line breaks
+ * escaped. Label values in matchers (charts, silences) are written with this.
+ */
 export function escapeString(value: string, quote = '"'): string {
   if (quote === "`") return value.replaceAll("`", "");
   let out = "";
   for (const ch of value) {
     if (ch === "\\" || ch === quote) out += `\\${ch}`;
     else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
     else if (ch === "\t") out += "\\t";
     else out += ch;
   }

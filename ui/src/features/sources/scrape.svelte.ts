@@ -2,11 +2,13 @@
 // that shows it (Sources) or depends on it (Metrics, for live charts) is on screen, and the
 // add / pause / resume / remove actions.
 //
-// Polling is shared: each view calls `watch()` when it appears and the stop it returns when
-// it goes, and one timer runs while anyone watches. A slow answer never overwrites a newer one.
+// Polling is shared (lib/poll): each view calls `watch()` when it appears and the stop it
+// returns when it goes, and one timer runs while anyone watches. A slow answer never
+// overwrites a newer one.
 
 import { describeUnknown, scrape as api } from "../../api";
 import type { NewScrapeTarget, ScrapeTargetInfo } from "../../api";
+import { Poll } from "../../lib/poll";
 
 export const POLL_MS = 1000;
 
@@ -24,29 +26,11 @@ export class ScrapeState {
   actionError = $state<string | null>(null);
 
   private seq = 0;
-  private watchers = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly poll = new Poll(() => void this.load(), POLL_MS);
 
   /** Polls while the returned function has not been called. */
   watch(): () => void {
-    this.watchers++;
-    if (this.timer === null) {
-      void this.load();
-      this.timer = setInterval(() => {
-        // A hidden window needs no fresh health; the first tick after it shows catches up.
-        if (globalThis.document?.visibilityState !== "hidden") void this.load();
-      }, POLL_MS);
-    }
-    let stopped = false;
-    return () => {
-      if (stopped) return;
-      stopped = true;
-      this.watchers--;
-      if (this.watchers === 0 && this.timer !== null) {
-        clearInterval(this.timer);
-        this.timer = null;
-      }
-    };
+    return this.poll.watch();
   }
 
   async load(): Promise<void> {
