@@ -89,36 +89,21 @@ impl SeriesSource for StoreSource<'_> {
         let found =
             matching_series(self.conn, matchers).map_err(|e| PromqlError::Source(e.to_string()))?;
         let mut out: Vec<Series> = Vec::with_capacity(found.len());
+        // Rows are gathered per series whatever order SQLite yields them in (the join walks
+        // series by series in time order; nothing here depends on it).
         let read = |rows: &mut rusqlite::Rows<'_>,
-                    out: &mut Vec<Series>,
-                    labels_of: &dyn Fn(i64) -> Option<Labels>|
+                    acc: &mut HashMap<i64, Vec<(i64, f64)>>|
          -> rusqlite::Result<()> {
-            let mut current: Option<(i64, Vec<(i64, f64)>)> = None;
             while let Some(r) = rows.next()? {
                 let id: i64 = r.get(0)?;
                 let t: i64 = r.get(1)?;
                 let v = value_from_sql(r.get_ref(2)?);
-                match &mut current {
-                    Some((cid, samples)) if *cid == id => samples.push((t, v)),
-                    _ => {
-                        if let Some((cid, samples)) = current.take()
-                            && let Some(labels) = labels_of(cid)
-                        {
-                            out.push(Series { labels, samples });
-                        }
-                        current = Some((id, vec![(t, v)]));
-                    }
-                }
-            }
-            if let Some((cid, samples)) = current
-                && let Some(labels) = labels_of(cid)
-            {
-                out.push(Series { labels, samples });
+                acc.entry(id).or_default().push((t, v));
             }
             Ok(())
         };
         let by_id: HashMap<i64, Labels> = found.into_iter().collect();
-        let lookup = |id: i64| by_id.get(&id).cloned();
+        let mut acc: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
         let name_eq = matchers
             .iter()
             .find(|m| m.name == NAME && matches!(m.op, MatchOp::Equal));
@@ -130,11 +115,11 @@ impl SeriesSource for StoreSource<'_> {
                     .prepare_cached(
                         "SELECT s.series_id, s.t, s.v FROM series se \
                          JOIN samples s ON s.series_id = se.id AND s.t >= ?2 AND s.t <= ?3 \
-                         WHERE se.metric = ?1 ORDER BY s.series_id, s.t",
+                         WHERE se.metric = ?1",
                     )
                     .map_err(sql_err)?;
                 let mut rows = st.query(params![n.value, lo, hi]).map_err(sql_err)?;
-                read(&mut rows, &mut out, &lookup).map_err(sql_err)?;
+                read(&mut rows, &mut acc).map_err(sql_err)?;
             }
             None => {
                 let mut st = self
@@ -144,14 +129,26 @@ impl SeriesSource for StoreSource<'_> {
                          AND t <= ?3 ORDER BY t",
                     )
                     .map_err(sql_err)?;
-                let mut ids: Vec<i64> = by_id.keys().copied().collect();
-                ids.sort_unstable();
-                for id in ids {
+                for id in by_id.keys() {
                     let mut rows = st.query(params![id, lo, hi]).map_err(sql_err)?;
-                    read(&mut rows, &mut out, &lookup).map_err(sql_err)?;
+                    read(&mut rows, &mut acc).map_err(sql_err)?;
                 }
             }
         }
+        for (id, mut samples) in acc {
+            // Series the name matched but the other matchers did not are left out here.
+            let Some(labels) = by_id.get(&id) else {
+                continue;
+            };
+            if !samples.is_sorted_by_key(|p| p.0) {
+                samples.sort_by_key(|p| p.0);
+            }
+            out.push(Series {
+                labels: labels.clone(),
+                samples,
+            });
+        }
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok(out)
     }
 }
