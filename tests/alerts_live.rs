@@ -516,6 +516,10 @@ groups:
             "--no-desktop",
             "--webhook",
             &hook.url(),
+            // Looked at every second: with the default 5 s the group could be looked at only
+            // while the alert fires again, and the resolution would (rightly) not be sent.
+            "--group-interval",
+            "1s",
             "--duration",
             "9s",
         ],

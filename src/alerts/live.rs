@@ -13,7 +13,6 @@ use crate::error::Result;
 use crate::model::MetricSample;
 use crate::promql::{Labels, MemSource, NAME, stale_nan};
 use crate::store::WriterHandle;
-use crate::store::queries::series::StoreSource;
 
 /// Group interval when a group sets none.
 pub const DEFAULT_INTERVAL_MS: i64 = 5_000;
@@ -72,6 +71,8 @@ pub struct LiveRules {
     ctx: EvalContext,
     /// When each alert (group, rule, labels) was last notified.
     sent: HashMap<(String, String, Labels), i64>,
+    /// Recent samples kept between cycles.
+    head: super::head::HeadCache,
 }
 
 impl std::fmt::Debug for LiveRules {
@@ -132,6 +133,7 @@ impl LiveRules {
             groups,
             ctx,
             sent: HashMap::new(),
+            head: Default::default(),
         }
     }
 
@@ -243,7 +245,7 @@ impl LiveRules {
     ) -> Result<EvalRound> {
         let mut round = EvalRound::default();
         let mut health = Vec::new();
-        let src = StoreSource::new(conn);
+        let src = self.head.cycle(conn)?;
         for g in &mut self.groups {
             if g.next_ms > now_ms {
                 continue;

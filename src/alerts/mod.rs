@@ -7,6 +7,7 @@
 pub mod backtest;
 pub mod deliver;
 pub mod engine;
+pub mod head;
 pub mod live;
 pub mod notation;
 pub mod policy;

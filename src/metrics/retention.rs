@@ -86,6 +86,9 @@ pub fn compact(conn: &mut Connection, r: &Retention) -> Result<CompactReport> {
     rep.thinned += thin(&tx, 1, 60_000, newest - r.raw_ms)?;
     rep.thinned += thin(&tx, 2, 300_000, newest - r.minute_ms)?;
     rep.expired = tx.execute("DELETE FROM samples WHERE t < ?1", [newest - r.keep_ms])? as u64;
+    if rep.thinned > 0 || rep.expired > 0 {
+        crate::store::writer::log_sample_write(&tx, i64::MIN)?;
+    }
     tx.commit()?;
     Ok(rep)
 }

@@ -48,14 +48,20 @@ pub const LOOKBACK_MS: i64 = 5 * 60 * 1000;
 /// Label name holding the metric name.
 pub const NAME: &str = "__name__";
 
+/// One label's name or value: shared, so copying a label set (which evaluation does for every
+/// series it passes along) copies pointers, not strings.
+type Str = std::sync::Arc<str>;
+
 /// A label set, sorted by name, names unique. `__name__` sorts first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(into = "BTreeMap<String, String>")]
-pub struct Labels(Vec<(String, String)>);
+pub struct Labels(Vec<(Str, Str)>);
 
 impl From<Labels> for BTreeMap<String, String> {
     fn from(l: Labels) -> Self {
-        l.0.into_iter().collect()
+        l.0.into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 }
 
@@ -63,12 +69,12 @@ impl Labels {
     /// Builds a label set from pairs in any order; empty values are dropped (Prometheus treats
     /// an empty label as absent), a later duplicate name wins.
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        let mut v: Vec<(String, String)> = Vec::new();
+        let mut v: Vec<(Str, Str)> = Vec::new();
         for (k, val) in pairs {
-            let (k, val) = (k.into(), val.into());
-            match v.iter_mut().find(|(n, _)| *n == k) {
-                Some(slot) => slot.1 = val,
-                None => v.push((k, val)),
+            let (k, val): (String, String) = (k.into(), val.into());
+            match v.iter_mut().find(|(n, _)| **n == *k) {
+                Some(slot) => slot.1 = val.into(),
+                None => v.push((k.into(), val.into())),
             }
         }
         v.retain(|(_, val)| !val.is_empty());
@@ -77,10 +83,7 @@ impl Labels {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
     }
 
     /// The metric name, if any.
@@ -89,7 +92,7 @@ impl Labels {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (&**k, &**v))
     }
 
     pub fn len(&self) -> usize {
@@ -102,23 +105,29 @@ impl Labels {
 
     /// Sets (or with an empty value, removes) one label.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(name)) {
+        match self.0.binary_search_by(|(n, _)| (**n).cmp(name)) {
             Ok(i) if value.is_empty() => {
                 self.0.remove(i);
             }
-            Ok(i) => self.0[i].1 = value.to_string(),
+            Ok(i) => self.0[i].1 = value.into(),
             Err(_) if value.is_empty() => {}
-            Err(i) => self.0.insert(i, (name.to_string(), value.to_string())),
+            Err(i) => self.0.insert(i, (name.into(), value.into())),
         }
     }
 
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| n != name);
+        self.0.retain(|(n, _)| &**n != name);
     }
 
     /// The same labels without `__name__`.
     pub fn without_name(&self) -> Labels {
-        Labels(self.0.iter().filter(|(n, _)| n != NAME).cloned().collect())
+        Labels(
+            self.0
+                .iter()
+                .filter(|(n, _)| &**n != NAME)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// Only the named labels.
@@ -126,7 +135,7 @@ impl Labels {
         Labels(
             self.0
                 .iter()
-                .filter(|(n, _)| names.iter().any(|k| k == n))
+                .filter(|(n, _)| names.iter().any(|k| **k == **n))
                 .cloned()
                 .collect(),
         )
@@ -137,7 +146,7 @@ impl Labels {
         Labels(
             self.0
                 .iter()
-                .filter(|(n, _)| n != NAME && !names.iter().any(|k| k == n))
+                .filter(|(n, _)| &**n != NAME && !names.iter().any(|k| **k == **n))
                 .cloned()
                 .collect(),
         )
@@ -152,6 +161,9 @@ impl Labels {
 
     pub fn into_pairs(self) -> Vec<(String, String)> {
         self.0
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 }
 
@@ -160,7 +172,7 @@ impl std::fmt::Display for Labels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = self.name().unwrap_or("");
         f.write_str(name)?;
-        let rest: Vec<_> = self.0.iter().filter(|(n, _)| n != NAME).collect();
+        let rest: Vec<_> = self.0.iter().filter(|(n, _)| &**n != NAME).collect();
         if rest.is_empty() && !name.is_empty() {
             return Ok(());
         }
@@ -231,6 +243,16 @@ pub trait SeriesSource {
     fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError>;
 }
 
+/// The part of a series' samples (in time order) in `[lo, hi]`, if any.
+pub fn windowed(labels: &Labels, samples: &[(i64, f64)], lo: i64, hi: i64) -> Option<Series> {
+    let a = samples.partition_point(|p| p.0 < lo);
+    let b = samples.partition_point(|p| p.0 <= hi);
+    (a < b).then(|| Series {
+        labels: labels.clone(),
+        samples: samples[a..b].to_vec(),
+    })
+}
+
 /// Series held in memory (rule unit tests, tests, small tools).
 #[derive(Debug, Default, Clone)]
 pub struct MemSource {
@@ -274,14 +296,7 @@ impl SeriesSource for MemSource {
             .series
             .iter()
             .filter(|(l, _)| l.matches(matchers))
-            .filter_map(|(l, s)| {
-                let a = s.partition_point(|p| p.0 < lo);
-                let b = s.partition_point(|p| p.0 <= hi);
-                (a < b).then(|| Series {
-                    labels: l.clone(),
-                    samples: s[a..b].to_vec(),
-                })
-            })
+            .filter_map(|(l, s)| windowed(l, s, lo, hi))
             .collect())
     }
 }
@@ -338,14 +353,7 @@ impl SeriesSource for CachedSource<'_> {
         Ok(all
             .iter()
             .filter(|s| s.labels.matches(matchers))
-            .filter_map(|s| {
-                let a = s.samples.partition_point(|p| p.0 < lo);
-                let b = s.samples.partition_point(|p| p.0 <= hi);
-                (a < b).then(|| Series {
-                    labels: s.labels.clone(),
-                    samples: s.samples[a..b].to_vec(),
-                })
-            })
+            .filter_map(|s| windowed(&s.labels, &s.samples, lo, hi))
             .collect())
     }
 }

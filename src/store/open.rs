@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_sample_compaction.sql"),
     include_str!("migrations/0005_log_buckets.sql"),
     include_str!("migrations/0006_alerts.sql"),
+    include_str!("migrations/0007_sample_writes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -652,5 +652,19 @@ fn write_samples(
         )?;
         ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
     }
+    if let Some(min_t) = samples.iter().map(|s| s.t_ms).min() {
+        log_sample_write(tx, min_t)?;
+    }
+    Ok(())
+}
+
+/// Notes in `sample_writes` that samples from `min_t` on changed (see migration 0007).
+pub(crate) fn log_sample_write(tx: &rusqlite::Transaction<'_>, min_t: i64) -> Result<()> {
+    tx.prepare_cached("INSERT INTO sample_writes (min_t) VALUES (?1)")?
+        .execute([min_t])?;
+    let seq = tx.last_insert_rowid();
+    if seq % 1000 == 0 {
+        tx.execute("DELETE FROM sample_writes WHERE seq <= ?1", [seq - 10_000])?;
+    }
     Ok(())
 }
