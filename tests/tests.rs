@@ -11,6 +11,7 @@ mod alerts_live;
 mod cli;
 mod corpus;
 mod cursor;
+mod latency;
 mod metrics;
 mod prom;
 mod promql;

@@ -5,6 +5,7 @@ mod alerts;
 mod compact;
 mod demo;
 mod ingest;
+mod latency;
 mod logs;
 mod query;
 mod rules;
@@ -43,6 +44,8 @@ enum Command {
     Run(runs::RunCmd),
     /// Show what the workspace holds
     Stats(stats::Cmd),
+    /// Latency percentiles per operation, model, tool or run (and per hour/day)
+    Latency(latency::Cmd),
     /// Alerting rules and alerts (from the workspace); backtest rules over recorded data
     Alerts(alerts::Cmd),
     /// Scrape, follow logs, evaluate alert rules and notify, headless
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Runs(c) => c.run(&db),
         Command::Run(c) => c.run(&db),
         Command::Stats(c) => c.run(&db),
+        Command::Latency(c) => c.run(&db),
         Command::Demo(c) => c.run(&db),
         Command::Rules(c) => c.run(&db),
         Command::Query(c) => c.run(&db),

@@ -1,5 +1,6 @@
 //! Read queries, one file per entity. All run on read-only connections.
 
+pub mod latency;
 pub mod logs;
 pub mod series;
 pub mod sources;
