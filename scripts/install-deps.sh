@@ -9,11 +9,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Xvfb + WebKitWebDriver (GUI tests), imagemagick (screenshots), xdotool (GUI tests: native
 # menu, file chooser, drag and drop), python3-gi + gir1.2-gtk-3.0 (GUI tests: the drag source),
 # prometheus (promtool: the reference for rule unit tests and PromQL results), python3-jeepney
-# (the D-Bus notification recorder of the alert tests).
+# and dbus-daemon (the private session bus and notification recorder of the alert tests).
 APT_PACKAGES="pkg-config libssl-dev build-essential sqlite3 python3 curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver dbus-x11 imagemagick
-  xdotool python3-gi gir1.2-gtk-3.0 prometheus python3-jeepney"
+  xdotool python3-gi gir1.2-gtk-3.0 prometheus python3-jeepney dbus-daemon"
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

@@ -103,13 +103,17 @@ impl Drop for Recorder {
     }
 }
 
-/// Runs `sightline watch ARGS` with the given session bus address (None: no bus at all) and
-/// waits for it, failing if it runs `limit` past its own --duration.
-fn watch(dir: &Dir, bus: Option<&str>, args: &[&str], limit: Duration) -> (Output, Duration) {
+/// Runs `sightline watch --rules RULES ARGS` with the given session bus address (None: no
+/// bus at all), waits for it and checks it succeeded; fails if it is still running a minute
+/// later (every test's --duration is far shorter). Returns its output and how long it took.
+fn watch(dir: &Dir, bus: Option<&str>, rules: &Path, args: &[&str]) -> (Output, Duration) {
+    let limit = Duration::from_secs(60);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sightline"));
     cmd.arg("--db")
         .arg(dir.db())
         .arg("watch")
+        .arg("--rules")
+        .arg(rules)
         .args(args)
         .env_remove("SIGHTLINE_DB")
         .env("XDG_CACHE_HOME", dir.path("cache"))
@@ -144,14 +148,13 @@ fn watch(dir: &Dir, bus: Option<&str>, args: &[&str], limit: Duration) -> (Outpu
         std::thread::sleep(Duration::from_millis(50));
     };
     let took = t0.elapsed();
-    (
-        Output {
-            status,
-            stdout: o.join().unwrap(),
-            stderr: e.join().unwrap(),
-        },
-        took,
-    )
+    let o = Output {
+        status,
+        stdout: o.join().unwrap(),
+        stderr: e.join().unwrap(),
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    (o, took)
 }
 
 fn alerts_json(dir: &Dir) -> Value {
@@ -267,9 +270,8 @@ groups:
     let (o, _) = watch(
         &dir,
         Some(&bus.address),
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--scrape",
             &url,
             "--scrape-interval",
@@ -279,9 +281,7 @@ groups:
             "--duration",
             "27s",
         ],
-        Duration::from_secs(60),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     let pending = text.find("PENDING  {alertname=\"LLMErrorBurst\"");
     let firing = text.find("FIRING   {alertname=\"LLMErrorBurst\"");
@@ -397,9 +397,8 @@ fn a_notification_server_that_never_answers_does_not_stall_evaluation() {
     let (o, took) = watch(
         &dir,
         Some(&bus.address),
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--desktop-timeout",
             "1s",
             "--repeat-interval",
@@ -407,9 +406,7 @@ fn a_notification_server_that_never_answers_does_not_stall_evaluation() {
             "--duration",
             "7s",
         ],
-        Duration::from_secs(30),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(took < Duration::from_secs(15), "watch took {took:?}");
     assert!(
         stderr(&o).contains("did not answer within 1000 ms"),
@@ -456,9 +453,8 @@ fn no_session_bus_is_one_clear_error_and_evaluation_goes_on() {
     let (o, _) = watch(
         &dir,
         None,
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--repeat-interval",
             "1s",
             "--group-interval",
@@ -466,9 +462,7 @@ fn no_session_bus_is_one_clear_error_and_evaluation_goes_on() {
             "--duration",
             "4s",
         ],
-        Duration::from_secs(30),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     assert_eq!(
         err.matches("no D-Bus session bus").count(),
@@ -507,12 +501,11 @@ groups:
 "#,
     );
     let hook = Hook::start();
-    let (o, _) = watch(
+    watch(
         &dir,
         None,
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--no-desktop",
             "--webhook",
             &hook.url(),
@@ -523,9 +516,7 @@ groups:
             "--duration",
             "9s",
         ],
-        Duration::from_secs(30),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     let got = hook.payloads();
     let firing = got
         .iter()
@@ -609,9 +600,8 @@ groups:
     let (o, _) = watch(
         &dir,
         None,
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--follow",
             log.to_str().unwrap(),
             "--no-desktop",
@@ -620,10 +610,8 @@ groups:
             "--duration",
             "9s",
         ],
-        Duration::from_secs(30),
     );
     writer.join().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
     let got = hook.payloads();
     assert!(
         got.iter().any(|(_, p)| p["status"] == "firing"
@@ -651,21 +639,9 @@ groups:
 "#,
     );
     let hook = Hook::start();
-    let args = |d: &'static str| {
-        vec![
-            "--rules".to_string(),
-            rules.display().to_string(),
-            "--no-desktop".into(),
-            "--webhook".into(),
-            hook.url(),
-            "--duration".into(),
-            d.to_string(),
-        ]
-    };
-    let a1: Vec<String> = args("3s");
-    let a1: Vec<&str> = a1.iter().map(String::as_str).collect();
-    let (o, _) = watch(&dir, None, &a1, Duration::from_secs(30));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let url = hook.url();
+    let args = |d: &'static str| ["--no-desktop", "--webhook", url.as_str(), "--duration", d];
+    watch(&dir, None, &rules, &args("3s"));
     let first = alerts_json(&dir);
     let slow = |v: &Value| -> Value {
         v["alerts"]
@@ -681,10 +657,7 @@ groups:
     let sent_before = hook.payloads().len();
     assert_eq!(sent_before, 1, "Always notified once");
 
-    let a2: Vec<String> = args("7s");
-    let a2: Vec<&str> = a2.iter().map(String::as_str).collect();
-    let (o, _) = watch(&dir, None, &a2, Duration::from_secs(30));
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (o, _) = watch(&dir, None, &rules, &args("7s"));
     assert!(stdout(&o).contains("2 alert(s) restored"), "{}", stdout(&o));
     let second = alerts_json(&dir);
     let s = slow(&second);
@@ -739,21 +712,12 @@ fn silences_from_the_cli_and_from_the_notification_action_keep_alerts_quiet() {
     assert!(ok.status.success(), "{}", stderr(&ok));
     let id = stdout(&ok).trim().to_string();
     let hook = Hook::start();
-    let (o, _) = watch(
+    watch(
         &dir,
         None,
-        &[
-            "--rules",
-            rules.to_str().unwrap(),
-            "--no-desktop",
-            "--webhook",
-            &hook.url(),
-            "--duration",
-            "3s",
-        ],
-        Duration::from_secs(30),
+        &rules,
+        &["--no-desktop", "--webhook", &hook.url(), "--duration", "3s"],
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         hook.payloads().is_empty(),
         "silenced: {:?}",
@@ -778,9 +742,8 @@ fn silences_from_the_cli_and_from_the_notification_action_keep_alerts_quiet() {
     let (o, _) = watch(
         &dir,
         Some(&bus.address),
+        &rules,
         &[
-            "--rules",
-            rules.to_str().unwrap(),
             "--repeat-interval",
             "1s",
             "--group-interval",
@@ -788,9 +751,7 @@ fn silences_from_the_cli_and_from_the_notification_action_keep_alerts_quiet() {
             "--duration",
             "4s",
         ],
-        Duration::from_secs(30),
     );
-    assert!(o.status.success(), "{}", stderr(&o));
     assert!(
         stdout(&o).contains("\"action\":\"silence\""),
         "{}",
