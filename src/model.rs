@@ -462,3 +462,8 @@ pub fn now_ns() -> i64 {
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0)
 }
+
+/// The wall clock in Unix milliseconds (metric sample and alert times).
+pub fn now_ms() -> i64 {
+    now_ns() / 1_000_000
+}

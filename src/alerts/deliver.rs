@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::policy::{Notification, NotifyStatus, Urgency, webhook_payload};
+use crate::model::now_ms;
 use crate::promql::Labels;
 
 /// Desktop notification settings.
@@ -183,10 +184,6 @@ impl Deliverer {
     pub fn actions(&self) -> Vec<UserAction> {
         self.actions.try_iter().collect()
     }
-}
-
-fn now_ms() -> i64 {
-    crate::model::now_ns() / 1_000_000
 }
 
 type ShowJob = (Notification, SyncSender<Result<(), String>>);

@@ -18,6 +18,7 @@ use super::live::{LiveRules, Transition, labels_from_json, labels_to_json};
 use super::policy::{Dispatcher, NotifyStatus, Policy, Silence, parse_matchers};
 use super::rules::RuleGroup;
 use crate::error::{Error, Result};
+use crate::model::now_ms;
 use crate::promql::Labels;
 use crate::store::WriterHandle;
 
@@ -71,10 +72,6 @@ pub struct AlertRunner {
 
 /// How often the policy looks at the alerts between evaluations.
 const TICK_MS: i64 = 200;
-
-fn now_ms() -> i64 {
-    crate::model::now_ns() / 1_000_000
-}
 
 impl AlertRunner {
     /// Starts the loop over the workspace at `db`, writing through `writer`. `on_event` runs

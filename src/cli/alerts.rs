@@ -149,7 +149,7 @@ fn list(db: &Path, json: bool, limit: u64) -> anyhow::Result<ExitCode> {
     let store =
         Store::open_read_only(db).with_context(|| format!("opening workspace {}", db.display()))?;
     let conn = store.reader()?;
-    let now = sightline::model::now_ns() / 1_000_000;
+    let now = sightline::model::now_ms();
     let o = sightline::alerts::status::overview(&conn, limit, now)?;
     let mut out = std::io::stdout().lock();
     if json {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use serde_json::json;
 use sightline::model::format_rfc3339_nanos;
+use sightline::model::now_ms;
 use sightline::promql::gofmt::format_g;
 use sightline::promql::{Query, Value, parse_duration_ms};
 use sightline::store::Store;
@@ -33,10 +34,6 @@ pub struct Cmd {
     /// Print JSON shaped like Prometheus' HTTP API (`resultType`, `result`)
     #[arg(long)]
     json: bool,
-}
-
-fn now_ms() -> i64 {
-    sightline::model::now_ns() / 1_000_000
 }
 
 /// An instant as users write it: Unix seconds, RFC 3339, a date, `now`, or a span back.

@@ -53,7 +53,7 @@ impl Cmd {
     pub fn run(self, db: &Path) -> anyhow::Result<ExitCode> {
         let store =
             Store::open(db).with_context(|| format!("opening workspace {}", db.display()))?;
-        let now = sightline::model::now_ns() / 1_000_000;
+        let now = sightline::model::now_ms();
         let mut out = std::io::stdout().lock();
         match self.action {
             Action::Add {

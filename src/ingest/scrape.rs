@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::prom_text::{self, MetricKind};
+use crate::model::now_ms;
 use crate::model::{MetricMeta, MetricSample, canonical_labels};
 use crate::promql::stale_nan;
 use crate::store::writer::{SampleBatch, WriterHandle};
@@ -259,10 +260,6 @@ pub struct TargetHealth {
     pub consecutive_failures: u32,
     pub next_scrape_ms: Option<i64>,
     pub scrapes: u64,
-}
-
-fn now_ms() -> i64 {
-    crate::model::now_ns() / 1_000_000
 }
 
 /// Called after every scrape (the CLI prints a line; the app refreshes).

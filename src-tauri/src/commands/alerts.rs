@@ -27,7 +27,7 @@ pub async fn alerts_overview(state: State<'_, AppState>, limit: u32) -> AppResul
     blocking(move || {
         let name = w.name();
         let c = w.store.reader().map_err(|e| from_engine(e, &name))?;
-        let now = sightline::model::now_ns() / 1_000_000;
+        let now = sightline::model::now_ms();
         let overview = status::overview(&c, u64::from(limit.clamp(1, 1000)), now)
             .map_err(|e| from_engine(e, &name))?;
         let problem = w.alerts_problem.lock().ok().and_then(|p| p.clone());
@@ -186,7 +186,7 @@ pub async fn alerts_silence_add(
         let writer = w.store.writer().ok_or_else(|| AppError::Invalid {
             message: "the workspace is read-only".into(),
         })?;
-        let now = sightline::model::now_ns() / 1_000_000;
+        let now = sightline::model::now_ms();
         sightline::alerts::runner::add_silence(
             writer,
             &matchers,
