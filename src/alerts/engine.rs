@@ -68,9 +68,10 @@ impl SeriesSource for Layered<'_> {
         for s in self.top.select(matchers, lo, hi)? {
             match out.iter_mut().find(|o| o.labels == s.labels) {
                 Some(o) => {
-                    o.samples.extend(s.samples);
-                    o.samples.sort_by_key(|p| p.0);
-                    o.samples.dedup_by_key(|p| p.0);
+                    let v = o.samples.make_mut();
+                    v.extend_from_slice(&s.samples);
+                    v.sort_by_key(|p| p.0);
+                    v.dedup_by_key(|p| p.0);
                 }
                 None => out.push(s),
             }

@@ -116,7 +116,10 @@ impl<'s> Evaluator<'s> {
         }
         let mut series: Vec<Series> = out
             .into_iter()
-            .map(|(labels, samples)| Series { labels, samples })
+            .map(|(labels, samples)| Series {
+                labels,
+                samples: samples.into(),
+            })
             .collect();
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
         Ok(RangeResult { series, scalar })
@@ -292,7 +295,11 @@ impl<'s> Evaluator<'s> {
         let series = self.series_of(vs, ts - self.lookback, ts)?;
         let mut out = Vec::new();
         for s in series.iter() {
-            let i = s.samples.partition_point(|p| p.0 <= ts);
+            let i = if s.samples.last().is_some_and(|p| p.0 <= ts) {
+                s.samples.len()
+            } else {
+                crate::promql::first_at_or_after(&s.samples, ts.saturating_add(1))
+            };
             if i == 0 {
                 continue;
             }
@@ -321,13 +328,11 @@ impl<'s> Evaluator<'s> {
                 let series = self.series_of(&ms.vs, lo, hi)?;
                 let mut out = Vec::new();
                 for s in series.iter() {
-                    let a = s.samples.partition_point(|p| p.0 < lo);
-                    let b = s.samples.partition_point(|p| p.0 <= hi);
-                    let samples: Vec<(i64, f64)> = s.samples[a..b]
-                        .iter()
-                        .copied()
-                        .filter(|p| !is_stale(p.1))
-                        .collect();
+                    let mut samples = s.samples.window(lo, hi);
+                    // Staleness markers are rare: copy only the windows that hold one.
+                    if samples.iter().any(|p| is_stale(p.1)) {
+                        samples = samples.iter().copied().filter(|p| !is_stale(p.1)).collect();
+                    }
                     if !samples.is_empty() {
                         out.push(Series {
                             labels: s.labels.clone(),
@@ -381,7 +386,12 @@ impl<'s> Evaluator<'s> {
                 }
                 let series = order
                     .into_iter()
-                    .filter_map(|l| acc.remove(&l).map(|samples| Series { labels: l, samples }))
+                    .filter_map(|l| {
+                        acc.remove(&l).map(|samples| Series {
+                            labels: l,
+                            samples: samples.into(),
+                        })
+                    })
                     .collect();
                 Ok(Range {
                     series,

@@ -52,14 +52,77 @@ pub const NAME: &str = "__name__";
 /// series it passes along) copies pointers, not strings.
 type Str = std::sync::Arc<str>;
 
-/// A label set, sorted by name, names unique. `__name__` sorts first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+/// A label set, sorted by name, names unique. `__name__` sorts first. Shared: cloning one
+/// (which evaluation does for every series it passes along) is a reference count; and the
+/// set without its name, which every function and operator asks for, is made once.
+#[derive(Clone, serde::Serialize)]
 #[serde(into = "BTreeMap<String, String>")]
-pub struct Labels(Vec<(Str, Str)>);
+pub struct Labels(std::sync::Arc<LabelSet>);
+
+#[derive(Default)]
+struct LabelSet {
+    pairs: Box<[(Str, Str)]>,
+    without_name: std::sync::OnceLock<Labels>,
+    /// The last few `keep` results: aggregations group the same series the same way every
+    /// evaluation.
+    kept: std::sync::Mutex<Vec<(Box<[String]>, Labels)>>,
+}
+
+impl Labels {
+    fn of(pairs: impl Into<Box<[(Str, Str)]>>) -> Labels {
+        Labels(std::sync::Arc::new(LabelSet {
+            pairs: pairs.into(),
+            without_name: std::sync::OnceLock::new(),
+            kept: std::sync::Mutex::new(Vec::new()),
+        }))
+    }
+
+    fn pairs(&self) -> &[(Str, Str)] {
+        &self.0.pairs
+    }
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels::of(Vec::new())
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.pairs() == other.pairs()
+    }
+}
+
+impl Eq for Labels {}
+
+impl std::hash::Hash for Labels {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.pairs().hash(h)
+    }
+}
+
+impl PartialOrd for Labels {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Labels {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.pairs().cmp(other.pairs())
+    }
+}
+
+impl std::fmt::Debug for Labels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Labels").field(&self.pairs()).finish()
+    }
+}
 
 impl From<Labels> for BTreeMap<String, String> {
     fn from(l: Labels) -> Self {
-        l.0.into_iter()
+        l.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
@@ -79,11 +142,14 @@ impl Labels {
         }
         v.retain(|(_, val)| !val.is_empty());
         v.sort();
-        Labels(v)
+        Labels::of(v)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| &**n == name).map(|(_, v)| &**v)
+        self.pairs()
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| &**v)
     }
 
     /// The metric name, if any.
@@ -92,63 +158,95 @@ impl Labels {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (&**k, &**v))
+        self.pairs().iter().map(|(k, v)| (&**k, &**v))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.pairs().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.pairs().is_empty()
     }
 
     /// Sets (or with an empty value, removes) one label.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.0.binary_search_by(|(n, _)| (**n).cmp(name)) {
+        let mut v = self.pairs().to_vec();
+        match v.binary_search_by(|(n, _)| (**n).cmp(name)) {
             Ok(i) if value.is_empty() => {
-                self.0.remove(i);
+                v.remove(i);
             }
-            Ok(i) => self.0[i].1 = value.into(),
-            Err(_) if value.is_empty() => {}
-            Err(i) => self.0.insert(i, (name.into(), value.into())),
+            Ok(i) => v[i].1 = value.into(),
+            Err(_) if value.is_empty() => return,
+            Err(i) => v.insert(i, (name.into(), value.into())),
         }
+        *self = Labels::of(v);
     }
 
     pub fn remove(&mut self, name: &str) {
-        self.0.retain(|(n, _)| &**n != name);
+        if self.get(name).is_some() {
+            *self = Labels::of(
+                self.pairs()
+                    .iter()
+                    .filter(|(n, _)| &**n != name)
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+        }
     }
 
     /// The same labels without `__name__`.
     pub fn without_name(&self) -> Labels {
-        Labels(
-            self.0
-                .iter()
-                .filter(|(n, _)| &**n != NAME)
-                .cloned()
-                .collect(),
-        )
+        if self.name().is_none() {
+            return self.clone();
+        }
+        self.0
+            .without_name
+            .get_or_init(|| {
+                Labels::of(
+                    self.pairs()
+                        .iter()
+                        .filter(|(n, _)| &**n != NAME)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .clone()
     }
 
     /// Only the named labels.
     pub fn keep(&self, names: &[String]) -> Labels {
-        Labels(
-            self.0
-                .iter()
-                .filter(|(n, _)| names.iter().any(|k| **k == **n))
-                .cloned()
-                .collect(),
-        )
+        let make = || {
+            Labels::of(
+                self.pairs()
+                    .iter()
+                    .filter(|(n, _)| names.iter().any(|k| **k == **n))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let Ok(mut kept) = self.0.kept.lock() else {
+            return make();
+        };
+        if let Some((_, l)) = kept.iter().find(|(n, _)| **n == *names) {
+            return l.clone();
+        }
+        let l = make();
+        if kept.len() >= 4 {
+            kept.remove(0);
+        }
+        kept.push((names.into(), l.clone()));
+        l
     }
 
     /// All labels but the named ones and `__name__`.
     pub fn drop_with_name(&self, names: &[String]) -> Labels {
-        Labels(
-            self.0
+        Labels::of(
+            self.pairs()
                 .iter()
                 .filter(|(n, _)| &**n != NAME && !names.iter().any(|k| **k == **n))
                 .cloned()
-                .collect(),
+                .collect::<Vec<_>>(),
         )
     }
 
@@ -160,8 +258,8 @@ impl Labels {
     }
 
     pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.0
-            .into_iter()
+        self.pairs()
+            .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     }
@@ -172,7 +270,7 @@ impl std::fmt::Display for Labels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = self.name().unwrap_or("");
         f.write_str(name)?;
-        let rest: Vec<_> = self.0.iter().filter(|(n, _)| &**n != NAME).collect();
+        let rest: Vec<_> = self.pairs().iter().filter(|(n, _)| &**n != NAME).collect();
         if rest.is_empty() && !name.is_empty() {
             return Ok(());
         }
@@ -205,7 +303,113 @@ pub fn escape_label_value(v: &str) -> String {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Series {
     pub labels: Labels,
-    pub samples: Vec<(i64, f64)>,
+    pub samples: Samples,
+}
+
+/// Samples of one series in time order, in a buffer that windows of it share: cutting a
+/// selector's window out of what was read (which evaluation does for every series of every
+/// selector) copies nothing.
+#[derive(Clone, Default)]
+pub struct Samples {
+    buf: std::sync::Arc<Vec<(i64, f64)>>,
+    /// A window of `buf`; `None` for all of it.
+    range: Option<(usize, usize)>,
+}
+
+impl Samples {
+    /// The part in `[lo, hi]`.
+    pub fn window(&self, lo: i64, hi: i64) -> Samples {
+        let a = first_at_or_after(self, lo);
+        // Windows usually end at the newest sample.
+        let b = if self.last().is_some_and(|p| p.0 <= hi) {
+            self.len()
+        } else {
+            a + self[a..].partition_point(|p| p.0 <= hi)
+        };
+        let at = self.range.map_or(0, |r| r.0);
+        Samples {
+            buf: self.buf.clone(),
+            range: Some((at + a, at + b)),
+        }
+    }
+
+    /// The samples to change in place (copied first if this is a window, or if another
+    /// holder shares them).
+    pub fn make_mut(&mut self) -> &mut Vec<(i64, f64)> {
+        if self.range.is_some() {
+            *self = Samples::from(self.to_vec());
+        }
+        std::sync::Arc::make_mut(&mut self.buf)
+    }
+}
+
+/// The index of the first sample at or after `t`, searched from the newest end: windows are
+/// near the end of what is held, and a search from the start would touch (and miss the cache
+/// on) old samples no one reads.
+pub fn first_at_or_after(s: &[(i64, f64)], t: i64) -> usize {
+    let n = s.len();
+    let mut hi = n;
+    let mut step = 1;
+    loop {
+        let i = n.saturating_sub(step);
+        if i == 0 || s[i].0 < t {
+            return i + s[i..hi].partition_point(|p| p.0 < t);
+        }
+        hi = i;
+        step *= 2;
+    }
+}
+
+impl std::ops::Deref for Samples {
+    type Target = [(i64, f64)];
+    fn deref(&self) -> &[(i64, f64)] {
+        match self.range {
+            None => &self.buf,
+            Some((a, b)) => &self.buf[a..b],
+        }
+    }
+}
+
+impl From<Vec<(i64, f64)>> for Samples {
+    fn from(v: Vec<(i64, f64)>) -> Self {
+        Samples {
+            buf: std::sync::Arc::new(v),
+            range: None,
+        }
+    }
+}
+
+impl FromIterator<(i64, f64)> for Samples {
+    fn from_iter<I: IntoIterator<Item = (i64, f64)>>(it: I) -> Self {
+        Samples::from(it.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl<'a> IntoIterator for &'a Samples {
+    type Item = &'a (i64, f64);
+    type IntoIter = std::slice::Iter<'a, (i64, f64)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl PartialEq for Samples {
+    fn eq(&self, other: &Self) -> bool {
+        // NaN != NaN as in the slices of old; bit-exact comparison is the caller's choice.
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Samples {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for Samples {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// One element of an instant vector.
@@ -238,25 +442,26 @@ impl Value {
 
 /// Where series come from. Implementations return every series whose labels satisfy all
 /// matchers, with its samples in `[lo, hi]` (inclusive, milliseconds) in time order,
-/// staleness markers included. Series with no sample in the window may be left out.
+/// staleness markers included. Series with no sample in the window may be left out, and a
+/// cache may hand out more than the window (what it holds): the evaluator cuts the windows
+/// it needs itself.
 pub trait SeriesSource {
     fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError>;
 }
 
-/// The part of a series' samples (in time order) in `[lo, hi]`, if any.
-pub fn windowed(labels: &Labels, samples: &[(i64, f64)], lo: i64, hi: i64) -> Option<Series> {
-    let a = samples.partition_point(|p| p.0 < lo);
-    let b = samples.partition_point(|p| p.0 <= hi);
-    (a < b).then(|| Series {
+/// The part of a series' samples (in time order) in `[lo, hi]`, if any; shares them.
+pub fn windowed(labels: &Labels, samples: &Samples, lo: i64, hi: i64) -> Option<Series> {
+    let w = samples.window(lo, hi);
+    (!w.is_empty()).then(|| Series {
         labels: labels.clone(),
-        samples: samples[a..b].to_vec(),
+        samples: w,
     })
 }
 
 /// Series held in memory (rule unit tests, tests, small tools).
 #[derive(Debug, Default, Clone)]
 pub struct MemSource {
-    series: BTreeMap<Labels, Vec<(i64, f64)>>,
+    series: BTreeMap<Labels, Samples>,
 }
 
 impl MemSource {
@@ -267,7 +472,7 @@ impl MemSource {
     }
 
     pub fn add_labels(&mut self, labels: Labels, samples: &[(i64, f64)]) {
-        let s = self.series.entry(labels).or_default();
+        let s = self.series.entry(labels).or_default().make_mut();
         for &(t, v) in samples {
             match s.binary_search_by_key(&t, |p| p.0) {
                 Ok(i) => s[i].1 = v,
@@ -286,7 +491,7 @@ impl MemSource {
 
     /// Every series with its samples, in label order.
     pub fn iter(&self) -> impl Iterator<Item = (&Labels, &[(i64, f64)])> {
-        self.series.iter().map(|(l, s)| (l, s.as_slice()))
+        self.series.iter().map(|(l, s)| (l, &**s))
     }
 }
 
@@ -350,10 +555,17 @@ impl SeriesSource for CachedSource<'_> {
         let Some((_, _, all)) = entries.get(&name.value) else {
             return Ok(Vec::new());
         };
+        // What is held, uncut: evaluation cuts its own windows (see [`SeriesSource`]), and
+        // cutting here too was a fifth of a live cycle.
+        let rest: Vec<Matcher> = matchers
+            .iter()
+            .filter(|m| !std::ptr::eq(*m, name))
+            .cloned()
+            .collect();
         Ok(all
             .iter()
-            .filter(|s| s.labels.matches(matchers))
-            .filter_map(|s| windowed(&s.labels, &s.samples, lo, hi))
+            .filter(|s| rest.is_empty() || s.labels.matches(&rest))
+            .cloned()
             .collect())
     }
 }
@@ -523,6 +735,36 @@ pub fn format_duration_ms(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The search from the end finds what a plain binary search finds, and windows share.
+    #[test]
+    fn windows_from_the_end_match_a_binary_search() {
+        for n in 0..40usize {
+            let s: Vec<(i64, f64)> = (0..n).map(|i| (i as i64 * 10, i as f64)).collect();
+            for t in -5..(n as i64 * 10 + 5) {
+                assert_eq!(
+                    first_at_or_after(&s, t),
+                    s.partition_point(|p| p.0 < t),
+                    "n {n} t {t}"
+                );
+                let all = Samples::from(s.clone());
+                let w = all.window(t, t + 25);
+                let want: Vec<(i64, f64)> = s
+                    .iter()
+                    .copied()
+                    .filter(|p| p.0 >= t && p.0 <= t + 25)
+                    .collect();
+                assert_eq!(&*w, &want[..]);
+                let ww = w.window(t + 10, t + 20);
+                let want2: Vec<(i64, f64)> = want
+                    .iter()
+                    .copied()
+                    .filter(|p| p.0 >= t + 10 && p.0 <= t + 20)
+                    .collect();
+                assert_eq!(&*ww, &want2[..]);
+            }
+        }
+    }
 
     #[test]
     fn durations() {

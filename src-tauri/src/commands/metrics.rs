@@ -109,8 +109,8 @@ pub async fn metrics_query_range(
                     .collect(),
                 points: s
                     .samples
-                    .into_iter()
-                    .map(|(t, v)| (t, v.is_finite().then_some(v)))
+                    .iter()
+                    .map(|&(t, v)| (t, v.is_finite().then_some(v)))
                     .collect(),
             })
             .collect();
