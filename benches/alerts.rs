@@ -33,6 +33,9 @@ const STEP_MS: i64 = 60_000;
 const HOURS: i64 = 24;
 
 fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
@@ -40,6 +43,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn p95(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[((v.len() as f64) * 0.95) as usize].min(v[v.len() - 1])
+}
+
+/// This thread's time on a CPU so far, in ms (Linux schedstat): less disturbed than wall time
+/// by other work on a shared machine.
+fn cpu_ms() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns / 1e6)
 }
 
 fn family(i: usize) -> String {
@@ -155,11 +167,9 @@ fn main() {
     let mut times = Vec::new();
     let mut errors = 0;
     // LIVE_ONLY=1 skips the cycles without kept samples (for profiling the live loop).
-    let cold_rounds = if std::env::var_os("LIVE_ONLY").is_some() {
-        0
-    } else {
-        rounds + 2
-    };
+    let live_only = std::env::var_os("LIVE_ONLY").is_some();
+    let cold_rounds = if live_only { 0 } else { rounds + 2 };
+    let other_rounds = if live_only { 0 } else { rounds.min(5) };
     for r in 0..cold_rounds {
         let mut out = MemSource::default();
         let t = Instant::now();
@@ -181,7 +191,7 @@ fn main() {
     // Of which: reading the ten families' last 65 minutes (what the rules' widest windows
     // need), once each.
     let mut reads = Vec::new();
-    for _ in 0..rounds.min(5) {
+    for _ in 0..other_rounds {
         let t = Instant::now();
         for f in 0..FAMILIES {
             let m = promql_parser::label::Matcher::new(
@@ -200,9 +210,10 @@ fn main() {
     let live_store = Store::open(&db).unwrap();
     let writer = live_store.writer().unwrap().clone();
     let live_conn = live_store.reader().unwrap();
-    let mut head = sightline::alerts::head::HeadCache::default();
+    let mut head = sightline::alerts::head::HeadCache::with_feed(writer.feed().clone());
     let mut live_state = GroupState::default();
     let mut live = Vec::new();
+    let mut live_cpu = Vec::new();
     for r in 0..rounds + 2 {
         let ts = end_ms + 5_000 * (r as i64 + 1);
         let mut scrape = Vec::with_capacity(FAMILIES * PER_FAMILY);
@@ -224,7 +235,9 @@ fn main() {
             .unwrap();
         let mut out = MemSource::default();
         let t = Instant::now();
+        let cpu0 = cpu_ms();
         let view = head.cycle(&live_conn).unwrap();
+        let cycle_ms = t.elapsed().as_secs_f64() * 1000.0;
         // SPLIT=1: first bring every family's window up to date and hand it out (printed),
         // so the cycle's remaining time is evaluation.
         if std::env::var_os("SPLIT").is_some() {
@@ -236,13 +249,37 @@ fn main() {
                 );
                 sightline::promql::SeriesSource::select(&view, &[m], ts - 3_900_000, ts).unwrap();
             }
-            eprintln!("read {:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+            eprintln!(
+                "read {:.1} ms (of which the cycle's start {cycle_ms:.1} ms)",
+                t.elapsed().as_secs_f64() * 1000.0
+            );
         }
         let e = eval_group(&groups[0], &mut live_state, &view, &mut out, ts, &ctx);
         let ms = t.elapsed().as_secs_f64() * 1000.0;
         assert!(e.is_empty(), "{e:?}");
         if r >= 2 {
             live.push(ms);
+            live_cpu.push(cpu_ms() - cpu0);
+        }
+    }
+    // RULES=1: each rule's own time in one more cycle (what a cycle spends where).
+    if std::env::var_os("RULES").is_some() {
+        let ts = end_ms + 5_000 * (rounds as i64 + 3);
+        let view = head.cycle(&live_conn).unwrap();
+        let cached = sightline::promql::CachedSource::new(&view);
+        let mut per: Vec<(f64, String)> = Vec::new();
+        for rule in &groups[0].rules {
+            let t = Instant::now();
+            let _ = rule.expr.instant(&cached, ts);
+            per.push((t.elapsed().as_secs_f64() * 1000.0, rule.expr.text.clone()));
+        }
+        let mut shapes: std::collections::BTreeMap<String, f64> = Default::default();
+        for (ms, text) in &per {
+            let shape = text.replace(|c: char| c.is_ascii_digit(), "");
+            *shapes.entry(shape).or_default() += ms;
+        }
+        for (shape, ms) in shapes {
+            eprintln!("{ms:7.2} ms  {shape}");
         }
     }
     let mut head_reads = Vec::new();
@@ -268,7 +305,7 @@ fn main() {
     live_store.close();
     // Baseline: the samples those selectors read (the last 1 h of every series), scanned.
     let mut scan = Vec::new();
-    for _ in 0..rounds.min(5) {
+    for _ in 0..other_rounds {
         let t = Instant::now();
         let n: i64 = conn
             .query_row(
@@ -299,6 +336,11 @@ fn main() {
         "| live loop cycle, 100 rules, recent samples kept between cycles, a 10,000-sample scrape before each | median {:.1} ms, p95 {:.1} ms |",
         median(live.clone()),
         p95(live)
+    );
+    println!(
+        "| the same, the loop thread's CPU time | median {:.1} ms, p95 {:.1} ms |",
+        median(live_cpu.clone()),
+        p95(live_cpu)
     );
     println!(
         "| of which: the kept samples brought up to date and handed out, 10 families x 65 min | median {head_reads:.1} ms |"

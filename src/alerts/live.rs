@@ -137,6 +137,11 @@ impl LiveRules {
         }
     }
 
+    /// Takes what the process' own writer commits from its feed instead of reading it back.
+    pub fn use_feed(&mut self, feed: std::sync::Arc<crate::store::writer::SampleFeed>) {
+        self.head = super::head::HeadCache::with_feed(feed);
+    }
+
     pub fn groups(&self) -> impl Iterator<Item = &RuleGroup> {
         self.groups.iter().map(|g| &g.group)
     }

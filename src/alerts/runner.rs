@@ -138,6 +138,7 @@ fn run(
 ) {
     let result = (|| -> Result<()> {
         let mut live = LiveRules::new(cfg.groups.clone(), cfg.context.clone(), now_ms());
+        live.use_feed(writer.feed().clone());
         live.register(&writer)?;
         let restored = live.restore(&conn)?;
         if restored > 0 {

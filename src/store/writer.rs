@@ -8,8 +8,11 @@
 //! nothing twice.
 
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -87,6 +90,65 @@ enum Msg {
 #[derive(Debug, Clone)]
 pub struct WriterHandle {
     tx: SyncSender<Msg>,
+    feed: Arc<SampleFeed>,
+}
+
+/// One committed sample write: its `sample_writes` sequence number and its samples as
+/// (series id, time, value).
+pub type FedBatch = (i64, Arc<Vec<(i64, i64, f64)>>);
+
+/// The samples this process's writer committed lately, newest last, so that a reader in the
+/// same process that keeps recent samples in memory (the live alert loop) takes them from
+/// here instead of reading back what was just written. Filled only once a reader asked
+/// ([`SampleFeed::subscribe`]) and bounded: a reader that falls behind, or a write that did
+/// not come through this writer (another process, compaction), reads the workspace instead.
+#[derive(Debug, Default)]
+pub struct SampleFeed {
+    wanted: AtomicBool,
+    batches: Mutex<(VecDeque<FedBatch>, usize)>,
+}
+
+/// Most samples the feed holds.
+const FEED_MAX_SAMPLES: usize = 500_000;
+
+impl SampleFeed {
+    /// Starts keeping batches from the next commit on.
+    pub fn subscribe(&self) {
+        self.wanted.store(true, Ordering::Relaxed);
+    }
+
+    fn wanted(&self) -> bool {
+        self.wanted.load(Ordering::Relaxed)
+    }
+
+    fn push(&self, b: FedBatch) {
+        let Ok(mut g) = self.batches.lock() else {
+            return;
+        };
+        let (q, total) = &mut *g;
+        *total += b.1.len();
+        q.push_back(b);
+        while *total > FEED_MAX_SAMPLES
+            && let Some(old) = q.pop_front()
+        {
+            *total -= old.1.len();
+        }
+    }
+
+    /// Every batch with a sequence number in `(after, upto]`, if the feed holds all of them
+    /// (sequence numbers are consecutive); `None` if any is missing.
+    pub fn since(&self, after: i64, upto: i64) -> Option<Vec<FedBatch>> {
+        let g = self.batches.lock().ok()?;
+        let out: Vec<FedBatch> =
+            g.0.iter()
+                .filter(|(seq, _)| *seq > after && *seq <= upto)
+                .cloned()
+                .collect();
+        let complete = out.len() as i64 == upto - after
+            && out.windows(2).all(|w| w[1].0 == w[0].0 + 1)
+            && out.first().is_none_or(|b| b.0 == after + 1);
+        complete.then_some(out)
+    }
 }
 
 impl std::fmt::Debug for Msg {
@@ -136,10 +198,20 @@ impl WriterHandle {
         let conn = open_writer(path)?;
         let (tx, rx) = sync_channel::<Msg>(QUEUE);
         let db_path = path.to_owned();
+        let feed = Arc::new(SampleFeed::default());
+        let series = SeriesCache {
+            feed: feed.clone(),
+            ..SeriesCache::default()
+        };
         let join = std::thread::Builder::new()
             .name("sightline-writer".into())
-            .spawn(move || writer_loop(conn, rx, db_path))?;
-        Ok((WriterHandle { tx }, join))
+            .spawn(move || writer_loop(conn, rx, db_path, series))?;
+        Ok((WriterHandle { tx, feed }, join))
+    }
+
+    /// What this writer committed lately, for readers that keep samples in memory.
+    pub fn feed(&self) -> &Arc<SampleFeed> {
+        &self.feed
     }
 
     pub fn create_source(&self, s: NewSource) -> Result<i64> {
@@ -190,8 +262,12 @@ struct TraceCache {
 }
 
 /// FNV-1a: trace ids are short random hex, no DoS concern here; SipHash was 5% of the writer.
+/// Also the live alert loop's hash for series ids and metric names.
 #[derive(Debug, Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
+
+/// Hash maps keyed with [`Fnv`].
+pub(crate) type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 impl std::hash::Hasher for Fnv {
     fn finish(&self) -> u64 {
@@ -242,9 +318,8 @@ impl TraceCache {
 /// keep up: the WAL stays bounded whatever the ingest size.
 const WAL_HARD_LIMIT: u64 = 512 << 20;
 
-fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
+fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf, mut series: SeriesCache) {
     let mut traces = TraceCache::default();
-    let mut series = SeriesCache::default();
     let (ckpt_tx, ckpt_rx) = sync_channel::<()>(1);
     let ckpt = open_checkpointer(&path).ok().and_then(|c| {
         std::thread::Builder::new()
@@ -274,6 +349,7 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
                     tx.commit()?;
                     Ok(())
                 })();
+                series.committed(r.is_ok());
                 if r.is_err() {
                     series.ids.clear();
                 }
@@ -286,6 +362,7 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf) {
             }
             Msg::Batch(b, reply) => {
                 let r = write_batch(&mut conn, &b, &mut traces, &mut series);
+                series.committed(r.is_ok());
                 if r.is_err() {
                     // Ids cached during the rolled-back transaction do not exist.
                     traces.ids.clear();
@@ -548,10 +625,24 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
     Ok(())
 }
 
-/// Series ids by (metric, canonical labels JSON), so most samples need no lookup.
+/// Series ids by (metric, canonical labels JSON), so most samples need no lookup; and the
+/// samples of the transaction in progress, for the feed.
 #[derive(Debug, Default)]
 struct SeriesCache {
     ids: HashMap<(String, String), i64>,
+    feed: Arc<SampleFeed>,
+    pending: Option<FedBatch>,
+}
+
+impl SeriesCache {
+    /// After a commit (or a rollback): hands the transaction's samples to the feed.
+    fn committed(&mut self, ok: bool) {
+        if let Some(b) = self.pending.take()
+            && ok
+        {
+            self.feed.push(b);
+        }
+    }
 }
 
 const SERIES_CACHE_MAX: usize = 500_000;
@@ -639,6 +730,8 @@ fn write_samples(
     }
     let mut ins =
         tx.prepare_cached("INSERT OR REPLACE INTO samples (series_id, t, v) VALUES (?1, ?2, ?3)")?;
+    let want = cache.feed.wanted();
+    let mut fed = Vec::with_capacity(if want { samples.len() } else { 0 });
     for s in samples {
         if cache.ids.len() >= SERIES_CACHE_MAX {
             cache.ids.clear();
@@ -651,20 +744,26 @@ fn write_samples(
             family_of.get(s.metric.as_str()).copied(),
         )?;
         ins.execute(params![id, s.t_ms, sample_value_sql(s.value)])?;
+        if want {
+            fed.push((id, s.t_ms, s.value));
+        }
     }
     if let Some(min_t) = samples.iter().map(|s| s.t_ms).min() {
-        log_sample_write(tx, min_t)?;
+        let seq = log_sample_write(tx, min_t)?;
+        if want {
+            cache.pending = Some((seq, Arc::new(fed)));
+        }
     }
     Ok(())
 }
 
 /// Notes in `sample_writes` that samples from `min_t` on changed (see migration 0007).
-pub(crate) fn log_sample_write(tx: &rusqlite::Transaction<'_>, min_t: i64) -> Result<()> {
+pub(crate) fn log_sample_write(tx: &rusqlite::Transaction<'_>, min_t: i64) -> Result<i64> {
     tx.prepare_cached("INSERT INTO sample_writes (min_t) VALUES (?1)")?
         .execute([min_t])?;
     let seq = tx.last_insert_rowid();
     if seq % 1000 == 0 {
         tx.execute("DELETE FROM sample_writes WHERE seq <= ?1", [seq - 10_000])?;
     }
-    Ok(())
+    Ok(seq)
 }

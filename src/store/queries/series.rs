@@ -79,6 +79,41 @@ pub fn matching_series(conn: &Connection, matchers: &[Matcher]) -> Result<Vec<(i
     Ok(out)
 }
 
+/// One series' metric name and labels, by id.
+pub fn series_by_id(conn: &Connection, id: i64) -> Result<Option<(String, Labels)>> {
+    let mut st = conn.prepare_cached("SELECT metric, labels FROM series WHERE id = ?1")?;
+    let mut rows = st.query([id])?;
+    Ok(match rows.next()? {
+        Some(r) => {
+            let (metric, json): (String, String) = (r.get(0)?, r.get(1)?);
+            let labels = labels_of(&metric, &json);
+            Some((metric, labels))
+        }
+        None => None,
+    })
+}
+
+/// Every sample of a metric in `[lo, hi]` as (series id, time, value): each series' samples
+/// in time order, the series in no particular order.
+pub fn metric_samples(
+    conn: &Connection,
+    metric: &str,
+    lo: i64,
+    hi: i64,
+    mut f: impl FnMut(i64, i64, f64),
+) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "SELECT s.series_id, s.t, s.v FROM series se \
+         JOIN samples s ON s.series_id = se.id AND s.t >= ?2 AND s.t <= ?3 \
+         WHERE se.metric = ?1",
+    )?;
+    let mut rows = st.query(params![metric, lo, hi])?;
+    while let Some(r) = rows.next()? {
+        f(r.get(0)?, r.get(1)?, value_from_sql(r.get_ref(2)?));
+    }
+    Ok(())
+}
+
 impl SeriesSource for StoreSource<'_> {
     fn select(
         &self,
@@ -145,7 +180,7 @@ impl SeriesSource for StoreSource<'_> {
             }
             out.push(Series {
                 labels: labels.clone(),
-                samples,
+                samples: samples.into(),
             });
         }
         out.sort_by(|a, b| a.labels.cmp(&b.labels));
