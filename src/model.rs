@@ -190,10 +190,11 @@ pub struct LogRecord {
 /// What a span does in an agent run. Stored as its number: never renumber, only append.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum SpanKind {
+    #[default]
     Other = 0,
     Agent = 1,
     Llm = 2,
@@ -278,8 +279,11 @@ pub struct Span {
     pub output_tokens: Option<i64>,
     pub cache_read_tokens: Option<i64>,
     pub cache_write_tokens: Option<i64>,
-    /// USD: as the source states it, else from the price table.
+    /// USD: as the source states it, else computed from the tokens and the price file.
     pub cost: Option<f64>,
+    /// The price entry a computed cost came from (`None`: the data stated the cost, or there
+    /// is none).
+    pub price_ref: Option<String>,
     pub tool_name: Option<String>,
     /// The format the span came from.
     pub format: Format,
@@ -328,7 +332,15 @@ impl Span {
         fill(&mut self.output_tokens, other.output_tokens);
         fill(&mut self.cache_read_tokens, other.cache_read_tokens);
         fill(&mut self.cache_write_tokens, other.cache_write_tokens);
-        fill(&mut self.cost, other.cost);
+        // A cost the data states beats one computed from a price.
+        if other.cost.is_some() && other.price_ref.is_none() && self.price_ref.is_some() {
+            self.cost = other.cost;
+            self.price_ref = None;
+        }
+        if self.cost.is_none() {
+            self.cost = other.cost;
+            self.price_ref = other.price_ref;
+        }
         fill(&mut self.tool_name, other.tool_name);
         self.line = self.line.min(other.line);
         self.attrs = merge_attrs(&self.attrs, &other.attrs, take_other);

@@ -10,6 +10,7 @@ mod agentgen;
 mod alerts_live;
 mod cli;
 mod corpus;
+mod cost;
 mod cursor;
 mod latency;
 mod metrics;

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use sightline::model::format_rfc3339_nanos;
 use sightline::store::Store;
 use sightline::store::queries::latency::{LatencyBy, LatencyQuery, latency};
-use sightline::time_arg::{parse_duration_ns, parse_time_arg};
+use sightline::time_arg::parse_duration_ns;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
@@ -37,7 +37,7 @@ impl Cmd {
                 self.by
             )
         })?;
-        let now = sightline::model::now_ns();
+        let (since_ns, until_ns) = super::time_range(self.since.as_deref(), self.until.as_deref())?;
         let bucket_ns = match self.per.as_deref() {
             None => None,
             Some("hour") => Some(3_600_000_000_000),
@@ -48,16 +48,8 @@ impl Cmd {
         };
         let q = LatencyQuery {
             by,
-            since_ns: self
-                .since
-                .as_deref()
-                .map(|t| parse_time_arg(t, now))
-                .transpose()?,
-            until_ns: self
-                .until
-                .as_deref()
-                .map(|t| parse_time_arg(t, now))
-                .transpose()?,
+            since_ns,
+            until_ns,
             bucket_ns,
         };
         let store = Store::open_read_only(db)

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod compact;
+mod cost;
 mod demo;
 mod ingest;
 mod latency;
@@ -46,6 +47,8 @@ enum Command {
     Stats(stats::Cmd),
     /// Latency percentiles per operation, model, tool or run (and per hour/day)
     Latency(latency::Cmd),
+    /// Cost and tokens per model, provider, tool, agent, run or hour/day; reprice history
+    Cost(cost::Cmd),
     /// Alerting rules and alerts (from the workspace); backtest rules over recorded data
     Alerts(alerts::Cmd),
     /// Scrape, follow logs, evaluate alert rules and notify, headless
@@ -67,6 +70,36 @@ enum Command {
 /// Exit status when a path is missing, unreadable or holds no JSON.
 pub const EXIT_INPUT: u8 = 2;
 
+/// Opens the workspace for writing: the store and a handle to its writer.
+pub fn open_writable(
+    db: &std::path::Path,
+) -> anyhow::Result<(
+    sightline::store::Store,
+    sightline::store::writer::WriterHandle,
+)> {
+    use anyhow::Context as _;
+    let store = sightline::store::Store::open(db)
+        .with_context(|| format!("opening workspace {}", db.display()))?;
+    let writer = store
+        .writer()
+        .context("the workspace is read-only")?
+        .clone();
+    Ok((store, writer))
+}
+
+/// `--since` / `--until` as Unix ns: RFC 3339, or a span back from now (15m, 2h, 7d).
+pub fn time_range(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    let now = sightline::model::now_ns();
+    let at = |t: Option<&str>| {
+        t.map(|t| sightline::time_arg::parse_time_arg(t, now))
+            .transpose()
+    };
+    Ok((at(since)?, at(until)?))
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let db = match cli.db.or_else(sightline::store::default_db_path) {
@@ -85,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Run(c) => c.run(&db),
         Command::Stats(c) => c.run(&db),
         Command::Latency(c) => c.run(&db),
+        Command::Cost(c) => c.run(&db),
         Command::Demo(c) => c.run(&db),
         Command::Rules(c) => c.run(&db),
         Command::Query(c) => c.run(&db),

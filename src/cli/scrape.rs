@@ -5,11 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use sightline::ingest::scrape::{ScrapeConfig, Scraper, TargetHealth};
 use sightline::model::format_rfc3339_nanos;
 use sightline::promql::parse_duration_ms;
-use sightline::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
@@ -105,12 +103,7 @@ impl Cmd {
             ),
             None => None,
         };
-        let store =
-            Store::open(db).with_context(|| format!("opening workspace {}", db.display()))?;
-        let writer = store
-            .writer()
-            .context("the workspace is read-only")?
-            .clone();
+        let (store, writer) = super::open_writable(db)?;
         let quiet = self.quiet;
         let on = Arc::new(move |h: &TargetHealth| {
             if !quiet {

@@ -181,12 +181,7 @@ impl Cmd {
             Some(d) => Some(Instant::now() + Duration::from_millis(dur("--duration", d)? as u64)),
             None => None,
         };
-        let store =
-            Store::open(db).with_context(|| format!("opening workspace {}", db.display()))?;
-        let writer = store
-            .writer()
-            .context("the workspace is read-only")?
-            .clone();
+        let (store, writer) = super::open_writable(db)?;
         let json = self.json;
         let failed_once = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
         let on_event = Box::new(move |ev: RunnerEvent| {

@@ -13,7 +13,6 @@ use super::genai::{Semantics, int_of, normalize_provider};
 use super::otlp_traces::Problem;
 use super::timestamp::{parse_epoch_number, parse_time_str};
 use crate::model::{Format, Span, SpanKind, SpanStatus};
-use crate::pricing;
 
 fn id_of(v: Option<&Value>) -> Option<String> {
     let s = match v? {
@@ -71,6 +70,7 @@ fn blank(trace_id: String, span_id: String, line: u64, format: Format) -> Span {
         cache_read_tokens: None,
         cache_write_tokens: None,
         cost: None,
+        price_ref: None,
         tool_name: None,
         format,
         whole: true,
@@ -181,15 +181,7 @@ pub fn map_langfuse(v: &Value, line: u64) -> (Vec<Span>, Vec<Problem>) {
                 Value::String(s) => s.parse().ok(),
                 _ => None,
             });
-            s.cost = stated.filter(|c| *c > 0.0).or_else(|| {
-                pricing::cost(
-                    s.model.as_deref()?,
-                    s.input_tokens,
-                    s.output_tokens,
-                    s.cache_read_tokens,
-                    None,
-                )
-            });
+            s.cost = stated.filter(|c| *c > 0.0);
         }
         let mut extra = Map::new();
         extra.insert("attributes".into(), Value::Object(attrs));
@@ -316,13 +308,6 @@ pub fn map_langsmith(v: &Value, line: u64) -> (Vec<Span>, Vec<Problem>) {
             s.cache_read_tokens = ov
                 .pointer("/outputs/usage_metadata/input_token_details/cache_read")
                 .and_then(int_of);
-            s.cost = pricing::cost(
-                s.model.as_deref().unwrap_or(""),
-                s.input_tokens,
-                s.output_tokens,
-                s.cache_read_tokens,
-                None,
-            );
         }
         let mut extra = Map::new();
         for (k, v) in [

@@ -20,7 +20,6 @@ use super::genai::{int_of, normalize_provider};
 use super::json_logs::Mapped;
 use super::timestamp::parse_time_str;
 use crate::model::{Level, Span, SpanKind, SpanStatus};
-use crate::pricing;
 
 /// Objects whose fields are the record's own fields (loguru's `record.extra`, tracing's
 /// `fields`, OTel's `attributes`...).
@@ -455,6 +454,7 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
         cache_read_tokens: None,
         cache_write_tokens: None,
         cost: None,
+        price_ref: None,
         tool_name: tool,
         format: m.format,
         whole: false,
@@ -476,16 +476,7 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
         span.cost = f
             .field("cost_usd")
             .or_else(|| f.field("cost"))
-            .and_then(Value::as_f64)
-            .or_else(|| {
-                pricing::cost(
-                    span.model.as_deref()?,
-                    span.input_tokens,
-                    span.output_tokens,
-                    span.cache_read_tokens,
-                    span.cache_write_tokens,
-                )
-            });
+            .and_then(Value::as_f64);
     } else if kind == SpanKind::Agent {
         span.model = model;
     }
@@ -533,6 +524,7 @@ pub fn spans_of(m: &Mapped, line: u64, year: i64) -> Vec<Span> {
                 cache_read_tokens: None,
                 cache_write_tokens: None,
                 cost: None,
+                price_ref: None,
                 tool_name: None,
                 format: m.format,
                 whole: false,

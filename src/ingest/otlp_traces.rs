@@ -17,7 +17,6 @@ use super::genai::{Semantics, int_of};
 use super::otlp::key_values;
 use super::timestamp::parse_epoch_number;
 use crate::model::{Format, Span, SpanKind, SpanStatus};
-use crate::pricing;
 
 /// One span (or one attribute) that could not be taken as it is.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,15 +218,7 @@ pub fn apply_semantics(span: &mut Span, attrs: &Map<String, Value>) {
         span.output_tokens = sem.output_tokens;
         span.cache_read_tokens = sem.cache_read_tokens;
         span.cache_write_tokens = sem.cache_write_tokens;
-        span.cost = sem.cost.or_else(|| {
-            pricing::cost(
-                span.model.as_deref()?,
-                span.input_tokens,
-                span.output_tokens,
-                span.cache_read_tokens,
-                span.cache_write_tokens,
-            )
-        });
+        span.cost = sem.cost;
     }
 }
 
@@ -333,6 +324,7 @@ fn map_span(
         cache_read_tokens: None,
         cache_write_tokens: None,
         cost: None,
+        price_ref: None,
         tool_name: None,
         format: Format::OtlpTraces,
         whole: true,

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_log_buckets.sql"),
     include_str!("migrations/0006_alerts.sql"),
     include_str!("migrations/0007_sample_writes.sql"),
+    include_str!("migrations/0008_span_prices.sql"),
 ];
 
 /// The schema version this build writes.

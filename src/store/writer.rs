@@ -91,7 +91,11 @@ enum Msg {
 pub struct WriterHandle {
     tx: SyncSender<Msg>,
     feed: Arc<SampleFeed>,
+    prices: Prices,
 }
+
+/// The prices the writer costs spans with (the workspace's price file over the built-in one).
+pub type Prices = Arc<std::sync::RwLock<Arc<crate::pricing::PriceTable>>>;
 
 /// One committed sample write: its `sample_writes` sequence number and its samples as
 /// (series id, time, value).
@@ -203,10 +207,23 @@ impl WriterHandle {
             feed: feed.clone(),
             ..SeriesCache::default()
         };
+        // A broken workspace price file is reported by `sightline cost` and the app; spans
+        // are costed with the built-in prices meanwhile.
+        let table = crate::pricing::load_for_workspace(path, None)
+            .unwrap_or_else(|_| crate::pricing::PriceTable::builtin().clone());
+        let prices: Prices = Arc::new(std::sync::RwLock::new(Arc::new(table)));
+        let loop_prices = prices.clone();
         let join = std::thread::Builder::new()
             .name("sightline-writer".into())
-            .spawn(move || writer_loop(conn, rx, db_path, series))?;
-        Ok((WriterHandle { tx, feed }, join))
+            .spawn(move || writer_loop(conn, rx, db_path, series, loop_prices))?;
+        Ok((WriterHandle { tx, feed, prices }, join))
+    }
+
+    /// Costs spans written from now on with these prices.
+    pub fn set_prices(&self, table: crate::pricing::PriceTable) {
+        if let Ok(mut p) = self.prices.write() {
+            *p = Arc::new(table);
+        }
     }
 
     /// What this writer committed lately, for readers that keep samples in memory.
@@ -318,7 +335,13 @@ impl TraceCache {
 /// keep up: the WAL stays bounded whatever the ingest size.
 const WAL_HARD_LIMIT: u64 = 512 << 20;
 
-fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf, mut series: SeriesCache) {
+fn writer_loop(
+    mut conn: Connection,
+    rx: Receiver<Msg>,
+    path: PathBuf,
+    mut series: SeriesCache,
+    prices: Prices,
+) {
     let mut traces = TraceCache::default();
     let (ckpt_tx, ckpt_rx) = sync_channel::<()>(1);
     let ckpt = open_checkpointer(&path).ok().and_then(|c| {
@@ -361,7 +384,11 @@ fn writer_loop(mut conn: Connection, rx: Receiver<Msg>, path: PathBuf, mut serie
                 let _ = reply.send(r);
             }
             Msg::Batch(b, reply) => {
-                let r = write_batch(&mut conn, &b, &mut traces, &mut series);
+                let table = prices
+                    .read()
+                    .map(|p| p.clone())
+                    .unwrap_or_else(|_| Arc::new(crate::pricing::PriceTable::builtin().clone()));
+                let r = write_batch(&mut conn, &b, &mut traces, &mut series, &table);
                 series.committed(r.is_ok());
                 if r.is_err() {
                     // Ids cached during the rolled-back transaction do not exist.
@@ -406,6 +433,7 @@ fn write_batch(
     b: &Batch,
     traces: &mut TraceCache,
     series: &mut SeriesCache,
+    prices: &crate::pricing::PriceTable,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
@@ -459,7 +487,7 @@ fn write_batch(
         for ((level, format), n) in counts {
             cnt.execute(params![b.source_id, level, format, n])?;
         }
-        write_spans(&tx, b, traces)?;
+        write_spans(&tx, b, traces, prices)?;
         write_samples(&tx, &b.samples, &b.metric_meta, series)?;
         let mut skip = tx.prepare_cached(
             "INSERT OR IGNORE INTO skipped_lines (source_id, line, reason, detail)
@@ -494,10 +522,47 @@ fn write_batch(
     Ok(())
 }
 
+/// Rebuilds the roll-up rows of these runs (trace refs) from their spans.
+pub(crate) fn refresh_runs(tx: &rusqlite::Transaction<'_>, traces: &[i64]) -> Result<()> {
+    let mut run = tx.prepare_cached(
+        "INSERT OR REPLACE INTO runs (trace_ref, root_span_id, name, status, start_ns, end_ns,
+                                      spans, llm_calls, tool_calls, errors, input_tokens,
+                                      output_tokens, cost)
+         SELECT ?1, r.span_id, COALESCE(r.name, ''), COALESCE(r.status, 0), a.s, a.e, a.n,
+                a.llm, a.tool, a.err, a.itok, a.otok, a.cost
+         FROM (SELECT min(start_ns) AS s, max(end_ns) AS e, count(*) AS n,
+                      total(kind = 2) AS llm, total(kind = 3) AS tool, total(status = 2) AS err,
+                      total(CASE WHEN kind = 2 THEN input_tokens END) AS itok,
+                      total(CASE WHEN kind = 2 THEN output_tokens END) AS otok,
+                      total(CASE WHEN kind IN (2, 3) THEN cost END) AS cost
+               FROM spans WHERE trace_ref = ?1) a
+         LEFT JOIN (SELECT span_id, name, status FROM spans p
+                    WHERE p.trace_ref = ?1
+                      AND (p.parent_span_id IS NULL
+                           OR NOT EXISTS (SELECT 1 FROM spans q WHERE q.trace_ref = ?1
+                                          AND q.span_id = p.parent_span_id))
+                    ORDER BY p.parent_span_id IS NOT NULL, p.start_ns LIMIT 1) r",
+    )?;
+    for t in traces {
+        run.execute(params![t])?;
+    }
+    Ok(())
+}
+
+/// `spans.cost_source`: 1 stated by the data, 2 computed from a price (migration 0008).
+pub fn cost_source(s: &Span) -> Option<i64> {
+    s.cost.map(|_| if s.price_ref.is_some() { 2 } else { 1 })
+}
+
 /// Merges the batch's spans into the workspace: fragments of one span within the batch
 /// first, then each with the row already stored, if any. Then refreshes the roll-up of every
 /// run the batch touched.
-fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCache) -> Result<()> {
+fn write_spans(
+    tx: &rusqlite::Transaction<'_>,
+    b: &Batch,
+    traces: &mut TraceCache,
+    prices: &crate::pricing::PriceTable,
+) -> Result<()> {
     if b.spans.is_empty() {
         return Ok(());
     }
@@ -521,15 +586,16 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
         "INSERT INTO spans (trace_ref, span_id, parent_span_id, name, kind, start_ns, end_ns,
                             status, status_message, provider, model, input_tokens, output_tokens,
                             cache_read_tokens, cache_write_tokens, cost, tool_name, format, whole,
-                            source_id, line, attrs)
+                            source_id, line, attrs, cost_source, price_ref)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22)",
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     )?;
     let mut upd = tx.prepare_cached(
         "UPDATE spans SET parent_span_id = ?2, name = ?3, kind = ?4, start_ns = ?5, end_ns = ?6,
                 status = ?7, status_message = ?8, provider = ?9, model = ?10, input_tokens = ?11,
                 output_tokens = ?12, cache_read_tokens = ?13, cache_write_tokens = ?14,
-                cost = ?15, tool_name = ?16, format = ?17, whole = ?18, line = ?19, attrs = ?20
+                cost = ?15, tool_name = ?16, format = ?17, whole = ?18, line = ?19, attrs = ?20,
+                cost_source = ?21, price_ref = ?22
          WHERE id = ?1",
     )?;
     let mut touched: Vec<i64> = Vec::new();
@@ -547,7 +613,8 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
         match existing {
             Some((id, mut old)) => {
                 old.merge(span);
-                let s = old;
+                let mut s = old;
+                crate::pricing::price_span(&mut s, prices);
                 upd.execute(params![
                     id,
                     s.parent_span_id,
@@ -569,10 +636,13 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
                     s.whole,
                     to_i64(s.line),
                     s.attrs,
+                    cost_source(&s),
+                    s.price_ref,
                 ])?;
             }
             None => {
-                let s = span;
+                let mut s = span;
+                crate::pricing::price_span(&mut s, prices);
                 ins.execute(params![
                     tref,
                     s.span_id,
@@ -596,33 +666,13 @@ fn write_spans(tx: &rusqlite::Transaction<'_>, b: &Batch, traces: &mut TraceCach
                     b.source_id,
                     to_i64(s.line),
                     s.attrs,
+                    cost_source(&s),
+                    s.price_ref,
                 ])?;
             }
         }
     }
-    let mut run = tx.prepare_cached(
-        "INSERT OR REPLACE INTO runs (trace_ref, root_span_id, name, status, start_ns, end_ns,
-                                      spans, llm_calls, tool_calls, errors, input_tokens,
-                                      output_tokens, cost)
-         SELECT ?1, r.span_id, COALESCE(r.name, ''), COALESCE(r.status, 0), a.s, a.e, a.n,
-                a.llm, a.tool, a.err, a.itok, a.otok, a.cost
-         FROM (SELECT min(start_ns) AS s, max(end_ns) AS e, count(*) AS n,
-                      total(kind = 2) AS llm, total(kind = 3) AS tool, total(status = 2) AS err,
-                      total(CASE WHEN kind = 2 THEN input_tokens END) AS itok,
-                      total(CASE WHEN kind = 2 THEN output_tokens END) AS otok,
-                      total(CASE WHEN kind = 2 THEN cost END) AS cost
-               FROM spans WHERE trace_ref = ?1) a
-         LEFT JOIN (SELECT span_id, name, status FROM spans p
-                    WHERE p.trace_ref = ?1
-                      AND (p.parent_span_id IS NULL
-                           OR NOT EXISTS (SELECT 1 FROM spans q WHERE q.trace_ref = ?1
-                                          AND q.span_id = p.parent_span_id))
-                    ORDER BY p.parent_span_id IS NOT NULL, p.start_ns LIMIT 1) r",
-    )?;
-    for t in touched {
-        run.execute(params![t])?;
-    }
-    Ok(())
+    refresh_runs(tx, &touched)
 }
 
 /// Series ids by (metric, canonical labels JSON), so most samples need no lookup; and the

@@ -464,6 +464,7 @@ mod tests {
             cache_read_tokens: None,
             cache_write_tokens: None,
             cost: (kind == SpanKind::Llm).then_some(0.5),
+            price_ref: None,
             tool_name: None,
             format: Format::OtlpTraces,
             whole: true,

@@ -1,5 +1,7 @@
-//! Read queries, one file per entity. All run on read-only connections.
+//! Read queries, one file per entity. All run on read-only connections, except
+//! [`cost::recompute`], which reprices spans on the writer's connection.
 
+pub mod cost;
 pub mod latency;
 pub mod logs;
 pub mod series;

@@ -10,7 +10,7 @@ use crate::model::{Format, Span, SpanKind, SpanStatus};
 pub const SPAN_COLUMNS: &str = "s.span_id, s.parent_span_id, s.name, s.kind, s.start_ns, s.end_ns,
      s.status, s.status_message, s.provider, s.model, s.input_tokens, s.output_tokens,
      s.cache_read_tokens, s.cache_write_tokens, s.cost, s.tool_name, s.format, s.whole, s.line,
-     s.attrs";
+     s.attrs, s.price_ref";
 
 /// Reads a span from [`SPAN_COLUMNS`] starting at column `at`.
 pub fn span_from_row(r: &rusqlite::Row<'_>, at: usize, trace_id: &str) -> rusqlite::Result<Span> {
@@ -36,6 +36,7 @@ pub fn span_from_row(r: &rusqlite::Row<'_>, at: usize, trace_id: &str) -> rusqli
         whole: r.get(at + 17)?,
         line: r.get::<_, i64>(at + 18)?.max(0) as u64,
         attrs: r.get(at + 19)?,
+        price_ref: r.get(at + 20)?,
     })
 }
 
