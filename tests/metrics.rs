@@ -16,6 +16,24 @@ fn query_json(dir: &Dir, args: &[&str]) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// `sightline alerts backtest --rules FILE --json [ARGS]`, which must succeed without rule
+/// errors.
+fn backtest(dir: &Dir, rules: &std::path::Path, args: &[&str]) -> Value {
+    let mut a = vec![
+        "alerts",
+        "backtest",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--json",
+    ];
+    a.extend_from_slice(args);
+    let o = sightline(&dir.db(), &a);
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    r
+}
+
 fn f(v: &Value) -> f64 {
     v.as_str().unwrap().parse().unwrap()
 }
@@ -353,19 +371,7 @@ fn backtesting_rules_over_a_recorded_run_shows_when_alerts_were_pending_and_firi
         "rules.yml",
         "groups:\n  - name: agent\n    interval: 5s\n    rules:\n      - alert: ToolErrors\n        expr: sum by (tool) (increase(sightline_tool_calls_total{status=\"error\"}[30s])) > 0\n      - alert: Spending\n        expr: sum(increase(sightline_llm_cost_usd_total[1m])) > 0\n        for: 10s\n",
     );
-    let o = sightline(
-        &dir.db(),
-        &[
-            "alerts",
-            "backtest",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(o.status.success(), "{}", crate::util::stderr(&o));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    let r = backtest(&dir, &rules, &[]);
     // One ToolErrors alert per tool that failed, and none for the others.
     let mut alerted: Vec<String> = r["alerts"]
         .as_array()
@@ -414,19 +420,7 @@ fn the_default_agent_rules_check_clean_and_backtest_on_a_recorded_run() {
             .status
             .success()
     );
-    let o = sightline(
-        &dir.db(),
-        &[
-            "alerts",
-            "backtest",
-            "--rules",
-            rules.to_str().unwrap(),
-            "--json",
-        ],
-    );
-    assert!(o.status.success(), "{}", crate::util::stderr(&o));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    let r = backtest(&dir, &rules, &[]);
     // A tool "failing repeatedly" really failed at least twice.
     for a in r["alerts"]
         .as_array()
@@ -505,22 +499,16 @@ fn the_default_loop_and_stall_rules_fire_on_a_looping_run_that_then_goes_quiet()
             .status
             .success()
     );
-    let o = sightline(
-        &dir.db(),
+    let r = backtest(
+        &dir,
+        &rules,
         &[
-            "alerts",
-            "backtest",
-            "--rules",
-            rules.to_str().unwrap(),
             "--start",
             "2024-06-01T12:00:00Z",
             "--end",
             "2024-06-01T12:04:00Z",
-            "--json",
         ],
     );
-    assert!(o.status.success(), "{}", crate::util::stderr(&o));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     let alerts = r["alerts"].as_array().unwrap();
     let looped: Vec<&Value> = alerts
         .iter()

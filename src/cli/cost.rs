@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use sightline::pricing::{load_for_workspace, workspace_prices_path};
 use sightline::store::Store;
-use sightline::store::queries::cost::{CostBy, CostQuery, cost, recompute, unpriced};
+use sightline::store::queries::cost::{CostBy, CostQuery, cost, unpriced};
+use sightline::store::reprice::recompute;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
@@ -128,13 +129,11 @@ impl Cmd {
         let table = load_for_workspace(db, self.prices.as_deref())?;
         let (store, writer) = super::open_writable(db)?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let t = table.clone();
         writer.exec(move |c| {
-            let _ = tx.send(recompute(c, &t));
+            let _ = tx.send(recompute(c, &table));
             Ok(())
         })?;
         let report = rx.recv().context("the writer stopped")??;
-        writer.set_prices(table);
         drop(writer);
         store.close();
         let mut out = std::io::stdout().lock();

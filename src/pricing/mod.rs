@@ -706,7 +706,7 @@ pub fn load_for_workspace(db: &Path, over: Option<&Path>) -> Result<PriceTable, 
 /// Why a workspace's prices could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}", path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -779,26 +779,6 @@ pub fn price_span(s: &mut crate::model::Span, table: &PriceTable) {
         Some((usd, id)) => (Some(usd), Some(id)),
         None => (None, None),
     };
-}
-
-/// The cost of one call in USD from the built-in prices, whatever the call's time (the latest
-/// entries apply). Kept for callers that predate the price file.
-pub fn cost(
-    model: &str,
-    input: Option<i64>,
-    output: Option<i64>,
-    cache_read: Option<i64>,
-    cache_write: Option<i64>,
-) -> Option<f64> {
-    let call = Usage {
-        model,
-        input,
-        output,
-        cache_read,
-        cache_write,
-        ..Usage::default()
-    };
-    PriceTable::builtin().cost(&call, i64::MAX).usd()
 }
 
 impl fmt::Display for Origin {

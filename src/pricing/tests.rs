@@ -7,6 +7,26 @@ use super::*;
 
 const WS: &str = "/ws/prices.toml";
 
+/// The cost of one call from the built-in prices, the latest entries applying: what the
+/// hard-coded table computed, for comparing with it.
+fn cost(
+    model: &str,
+    input: Option<i64>,
+    output: Option<i64>,
+    cache_read: Option<i64>,
+    cache_write: Option<i64>,
+) -> Option<f64> {
+    let call = Usage {
+        model,
+        input,
+        output,
+        cache_read,
+        cache_write,
+        ..Usage::default()
+    };
+    PriceTable::builtin().cost(&call, i64::MAX).usd()
+}
+
 fn ns(time: &str) -> i64 {
     parse_effective(time).unwrap_or_else(|e| panic!("{time}: {e}"))
 }
@@ -109,7 +129,7 @@ fn every_model_of_the_old_table_keeps_its_price() {
             .unwrap_or_else(|| panic!("{name} has no price"));
         assert_eq!(m.entry.name(), Some(name));
         assert_eq!(*m.rates(1000), want, "{name}");
-        // The compatibility function computes, to the bit, what the old table did.
+        // The built-in prices compute, to the bit, what the old table did.
         let (i, o, r, w) = (1000_i64, 200_i64, 300_i64, 50_i64);
         let old = ((i - r) as f64 * input
             + r as f64 * cache_read.unwrap_or(input)

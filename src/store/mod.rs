@@ -5,6 +5,7 @@
 
 pub(crate) mod open;
 pub mod queries;
+pub mod reprice;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

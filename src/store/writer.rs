@@ -91,11 +91,7 @@ enum Msg {
 pub struct WriterHandle {
     tx: SyncSender<Msg>,
     feed: Arc<SampleFeed>,
-    prices: Prices,
 }
-
-/// The prices the writer costs spans with (the workspace's price file over the built-in one).
-pub type Prices = Arc<std::sync::RwLock<Arc<crate::pricing::PriceTable>>>;
 
 /// One committed sample write: its `sample_writes` sequence number and its samples as
 /// (series id, time, value).
@@ -207,23 +203,15 @@ impl WriterHandle {
             feed: feed.clone(),
             ..SeriesCache::default()
         };
-        // A broken workspace price file is reported by `sightline cost` and the app; spans
-        // are costed with the built-in prices meanwhile.
-        let table = crate::pricing::load_for_workspace(path, None)
+        // The prices spans are costed with: the workspace's price file over the built-in
+        // one, read when the workspace is opened. A broken file is reported by `sightline
+        // cost`; spans are costed with the built-in prices meanwhile.
+        let prices = crate::pricing::load_for_workspace(path, None)
             .unwrap_or_else(|_| crate::pricing::PriceTable::builtin().clone());
-        let prices: Prices = Arc::new(std::sync::RwLock::new(Arc::new(table)));
-        let loop_prices = prices.clone();
         let join = std::thread::Builder::new()
             .name("sightline-writer".into())
-            .spawn(move || writer_loop(conn, rx, db_path, series, loop_prices))?;
-        Ok((WriterHandle { tx, feed, prices }, join))
-    }
-
-    /// Costs spans written from now on with these prices.
-    pub fn set_prices(&self, table: crate::pricing::PriceTable) {
-        if let Ok(mut p) = self.prices.write() {
-            *p = Arc::new(table);
-        }
+            .spawn(move || writer_loop(conn, rx, db_path, series, prices))?;
+        Ok((WriterHandle { tx, feed }, join))
     }
 
     /// What this writer committed lately, for readers that keep samples in memory.
@@ -340,7 +328,7 @@ fn writer_loop(
     rx: Receiver<Msg>,
     path: PathBuf,
     mut series: SeriesCache,
-    prices: Prices,
+    prices: crate::pricing::PriceTable,
 ) {
     let mut traces = TraceCache::default();
     let (ckpt_tx, ckpt_rx) = sync_channel::<()>(1);
@@ -384,11 +372,7 @@ fn writer_loop(
                 let _ = reply.send(r);
             }
             Msg::Batch(b, reply) => {
-                let table = prices
-                    .read()
-                    .map(|p| p.clone())
-                    .unwrap_or_else(|_| Arc::new(crate::pricing::PriceTable::builtin().clone()));
-                let r = write_batch(&mut conn, &b, &mut traces, &mut series, &table);
+                let r = write_batch(&mut conn, &b, &mut traces, &mut series, &prices);
                 series.committed(r.is_ok());
                 if r.is_err() {
                     // Ids cached during the rolled-back transaction do not exist.

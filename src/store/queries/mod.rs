@@ -1,5 +1,4 @@
-//! Read queries, one file per entity. All run on read-only connections, except
-//! [`cost::recompute`], which reprices spans on the writer's connection.
+//! Read queries, one file per entity. All run on read-only connections.
 
 pub mod cost;
 pub mod latency;
