@@ -21,6 +21,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file could not be written.
+    #[error("{path}: cannot write: {source}")]
+    Unwritable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// A file was read but holds no JSON at all.
     #[error("{path}: no JSON found{}", .first_bad_line.map(|l| format!(" (line {l} is not JSON)")).unwrap_or_default())]
     NotJson {

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod alerts;
+pub mod charts;
 pub mod demo;
 pub mod error;
 pub mod ingest;

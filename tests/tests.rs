@@ -8,6 +8,7 @@ mod util;
 
 mod agentgen;
 mod alerts_live;
+mod charts;
 mod cli;
 mod corpus;
 mod cost;

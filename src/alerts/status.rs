@@ -196,14 +196,7 @@ pub fn overview(conn: &Connection, limit: u64, now_ms: i64) -> Result<AlertsOver
         )?;
         let mut rows = stmt.query([limit as i64])?;
         while let Some(r) = rows.next()? {
-            history.push(HistoryEntry {
-                t_ms: r.get::<_, i64>(0)? as f64,
-                group: r.get(1)?,
-                rule: r.get(2)?,
-                labels: map(labels_from_json(&r.get::<_, String>(3)?)),
-                phase: r.get(4)?,
-                value: r.get(5)?,
-            });
+            history.push(history_entry(r)?);
         }
     }
     let mut silences: Vec<SilenceStatus> = all_silences(conn)?
@@ -362,4 +355,35 @@ pub fn app_runner_config(
         context: Default::default(),
     };
     Ok((settings, text, cfg, problem))
+}
+
+/// A [`HistoryEntry`] from `t, group_name, rule_name, labels, phase, value`.
+fn history_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        t_ms: r.get::<_, i64>(0)? as f64,
+        group: r.get(1)?,
+        rule: r.get(2)?,
+        labels: map(labels_from_json(&r.get::<_, String>(3)?)),
+        phase: r.get(4)?,
+        value: r.get(5)?,
+    })
+}
+
+/// The alerts that started firing in `[lo_ms, hi_ms)`, oldest first, at most `limit`.
+pub fn fired_between(
+    conn: &Connection,
+    lo_ms: i64,
+    hi_ms: i64,
+    limit: usize,
+) -> Result<Vec<HistoryEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT t, group_name, rule_name, labels, phase, value FROM alert_history
+         WHERE phase = 'firing' AND t >= ?1 AND t < ?2 ORDER BY t, id LIMIT ?3",
+    )?;
+    let mut rows = stmt.query(rusqlite::params![lo_ms, hi_ms, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(history_entry(r)?);
+    }
+    Ok(out)
 }

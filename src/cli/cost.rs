@@ -13,7 +13,9 @@ use sightline::store::reprice::recompute;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
-    /// Group by: model, provider, tool, agent, run, hour or day
+    /// Group by: model, provider, tool, agent, trigger (the tool or sub-agent whose result an
+    /// LLM call went on from; "(input)" for an agent's first call, "(llm)" for a call chained
+    /// on the previous one), run, hour or day
     #[arg(long, default_value = "model", value_name = "WHAT")]
     by: String,
     /// Calls that started from this time: RFC 3339, or a span back from now (15m, 2h, 7d)
@@ -41,7 +43,7 @@ impl Cmd {
         }
         let by = CostBy::parse(&self.by).ok_or_else(|| {
             anyhow::anyhow!(
-                "--by {:?}: use model, provider, tool, agent, run, hour or day",
+                "--by {:?}: use model, provider, tool, agent, trigger, run, hour or day",
                 self.by
             )
         })?;
@@ -50,6 +52,7 @@ impl Cmd {
             by,
             since_ns,
             until_ns,
+            trace_ref: None,
         };
         let store = Store::open_read_only(db)
             .with_context(|| format!("opening workspace {}", db.display()))?;

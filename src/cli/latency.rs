@@ -51,6 +51,7 @@ impl Cmd {
             since_ns,
             until_ns,
             bucket_ns,
+            trace_ref: None,
         };
         let store = Store::open_read_only(db)
             .with_context(|| format!("opening workspace {}", db.display()))?;

@@ -2,6 +2,7 @@
 //! `anyhow` lives here only; the engine's typed errors are turned into exit codes here.
 
 mod alerts;
+mod chart;
 mod compact;
 mod cost;
 mod demo;
@@ -9,6 +10,7 @@ mod ingest;
 mod latency;
 mod logs;
 mod query;
+mod report;
 mod rules;
 mod runs;
 mod scrape;
@@ -49,6 +51,10 @@ enum Command {
     Latency(latency::Cmd),
     /// Cost and tokens per model, provider, tool, agent, run or hour/day; reprice history
     Cost(cost::Cmd),
+    /// Draw the cost, tokens, latency or errors chart to a PNG or SVG file
+    Chart(chart::Cmd),
+    /// Write a self-contained HTML report: summary, charts, top runs, alerts that fired
+    Report(report::Cmd),
     /// Alerting rules and alerts (from the workspace); backtest rules over recorded data
     Alerts(alerts::Cmd),
     /// Scrape, follow logs, evaluate alert rules and notify, headless
@@ -113,6 +119,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.cmd {
         Command::Ingest(c) => c.run(&db),
+        Command::Chart(c) => c.run(&db),
+        Command::Report(c) => c.run(&db),
         Command::Logs(c) => c.run(&db),
         Command::Runs(c) => c.run(&db),
         Command::Run(c) => c.run(&db),

@@ -49,6 +49,8 @@ pub struct LatencyQuery {
     pub until_ns: Option<i64>,
     /// Split each group into buckets of this size (by end time).
     pub bucket_ns: Option<i64>,
+    /// Only this trace's spans (its `traces.id`).
+    pub trace_ref: Option<i64>,
 }
 
 /// Latency of one group (in one bucket), in seconds.
@@ -95,14 +97,21 @@ pub fn latency(conn: &Connection, q: &LatencyQuery) -> Result<Vec<LatencyRow>> {
         }
         LatencyBy::Model => {
             "SELECT COALESCE(model, 'unknown'), end_ns, end_ns - start_ns, status FROM spans \
-             WHERE kind = 2 AND end_ns >= ?1 AND end_ns < ?2"
+             WHERE (kind IN (2, 3) OR cost IS NOT NULL) AND kind = 2 \
+             AND end_ns >= ?1 AND end_ns < ?2"
         }
         LatencyBy::Tool => {
             "SELECT COALESCE(tool_name, name), end_ns, end_ns - start_ns, status FROM spans \
-             WHERE kind = 3 AND end_ns >= ?1 AND end_ns < ?2"
+             WHERE (kind IN (2, 3) OR cost IS NOT NULL) AND kind = 3 \
+             AND end_ns >= ?1 AND end_ns < ?2"
         }
     };
-    let mut st = conn.prepare(sql)?;
+    // A trace id is an integer: formatting it in is safe.
+    let sql = match q.trace_ref {
+        Some(t) => format!("{sql} AND trace_ref = {t}"),
+        None => sql.to_string(),
+    };
+    let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(params![since, until])?;
     let mut groups: BTreeMap<(String, Option<i64>), (Vec<f64>, u64)> = BTreeMap::new();
     while let Some(r) = rows.next()? {

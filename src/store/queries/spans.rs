@@ -180,8 +180,7 @@ pub fn list_runs(conn: &Connection, q: &RunQuery) -> Result<Vec<RunRow>> {
     let (where_sql, mut args) = filters(q);
     let dir = if q.descending { "DESC" } else { "ASC" };
     let sql = format!(
-        "SELECT t.trace_id, r.name, r.status, r.start_ns, r.end_ns, r.spans, r.llm_calls,
-                r.tool_calls, r.errors, r.input_tokens, r.output_tokens, r.cost
+        "SELECT {RUN_COLUMNS}
          FROM runs r JOIN traces t ON t.id = r.trace_ref{where_sql}
          ORDER BY {} {dir}, r.start_ns {dir}, r.trace_ref {dir} LIMIT ? OFFSET ?",
         q.sort.column()
@@ -189,29 +188,36 @@ pub fn list_runs(conn: &Connection, q: &RunQuery) -> Result<Vec<RunRow>> {
     args.push(Box::new(i64::from(q.limit.unwrap_or(1000))));
     args.push(Box::new(i64::from(q.offset.unwrap_or(0))));
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(params_of(&args).as_slice(), |r| {
-        let start: i64 = r.get(3)?;
-        let end: i64 = r.get(4)?;
-        let n = |i: usize| -> rusqlite::Result<u32> {
-            Ok(r.get::<_, i64>(i)?.clamp(0, i64::from(u32::MAX)) as u32)
-        };
-        Ok(RunRow {
-            trace_id: r.get(0)?,
-            name: r.get(1)?,
-            status: SpanStatus::from_i64(r.get(2)?),
-            start_ns: start,
-            end_ns: end,
-            duration_ns: end - start,
-            spans: n(5)?,
-            llm_calls: n(6)?,
-            tool_calls: n(7)?,
-            errors: n(8)?,
-            input_tokens: r.get(9)?,
-            output_tokens: r.get(10)?,
-            cost: r.get(11)?,
-        })
-    })?;
+    let rows = st.query_map(params_of(&args).as_slice(), run_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The columns every run listing selects, from `runs r JOIN traces t`.
+pub(crate) const RUN_COLUMNS: &str = "t.trace_id, r.name, r.status, r.start_ns, r.end_ns, r.spans,
+    r.llm_calls, r.tool_calls, r.errors, r.input_tokens, r.output_tokens, r.cost";
+
+/// A [`RunRow`] from [`RUN_COLUMNS`].
+pub(crate) fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
+    let start: i64 = r.get(3)?;
+    let end: i64 = r.get(4)?;
+    let n = |i: usize| -> rusqlite::Result<u32> {
+        Ok(r.get::<_, i64>(i)?.clamp(0, i64::from(u32::MAX)) as u32)
+    };
+    Ok(RunRow {
+        trace_id: r.get(0)?,
+        name: r.get(1)?,
+        status: SpanStatus::from_i64(r.get(2)?),
+        start_ns: start,
+        end_ns: end,
+        duration_ns: end - start,
+        spans: n(5)?,
+        llm_calls: n(6)?,
+        tool_calls: n(7)?,
+        errors: n(8)?,
+        input_tokens: r.get(9)?,
+        output_tokens: r.get(10)?,
+        cost: r.get(11)?,
+    })
 }
 
 /// Counts the runs a query matches (without its limit).
