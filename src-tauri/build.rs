@@ -34,6 +34,10 @@ const COMMANDS: &[&str] = &[
     "alerts_silence_expire",
     "alerts_set_viewing",
     "alerts_backtest",
+    "costs_chart",
+    "costs_overview",
+    "costs_export_chart",
+    "costs_save_report",
 ];
 
 fn main() {

@@ -91,6 +91,9 @@ pub fn from_engine(e: EngineError, ws: &str) -> AppError {
         EngineError::Query(q) => AppError::Query {
             message: q.to_string(),
         },
+        e @ EngineError::Unwritable { .. } => AppError::Invalid {
+            message: e.to_string(),
+        },
         other => AppError::Internal {
             message: other.to_string(),
         },

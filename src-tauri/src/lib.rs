@@ -53,6 +53,10 @@ pub fn specta_builder<R: Runtime>() -> Builder<R> {
             commands::alerts::alerts_silence_expire,
             commands::alerts::alerts_set_viewing,
             commands::alerts::alerts_backtest,
+            commands::costs::costs_chart,
+            commands::costs::costs_overview,
+            commands::costs::costs_export_chart,
+            commands::costs::costs_save_report,
         ])
         .events(collect_events![
             MenuAction,

@@ -703,6 +703,65 @@ def a_run_opens_as_a_waterfall_replays_to_its_cost_and_shows_a_conversation(ctx)
     wd.screenshot("run-llm-conversation")
     no_error_shown(wd)
 
+@test
+def costs_view_legend_and_top_runs_follow_the_truth(ctx):
+    """agentgen OTLP from the command line: the Costs view's cost chart has one legend entry
+    per model with the truth's cost, its top-runs table lists the runs by the truth's cost
+    and sorts; the other charts draw; a run opens in the Runs view from the table."""
+    f = os.path.join(ctx.tmp, "costs.json")
+    subprocess.run([sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "otlp", "--runs", "30",
+                    "--seed", "31", "-o", f], check=True, capture_output=True)
+    truth = json.load(open(f + ".truth.json"))
+    cols = truth["per_run"]["columns"]
+    runs = [dict(zip(cols, r)) for r in truth["per_run"]["rows"]]
+    wd = ctx.launch([f])
+    wd.click(wait("the Costs tab", lambda: wd.find_all("[data-testid=nav-costs]"))[0])
+    # The run list of the Runs view is filled once the ingest is done; the Costs view follows.
+    models = truth["cost_usd"]["by_model"]
+    legend = wait("a legend entry per model", lambda: (lambda items: items if len(items) == len(models) else None)(
+        wd.js("return [...document.querySelectorAll('[data-testid=costs-legend][data-kind=cost] "
+              "[data-testid=costs-legend-item]')].map(e => [e.dataset.label, Number(e.dataset.total), "
+              "e.querySelector('.total').textContent.trim()])")), timeout=60)
+    for label, total, text in legend:
+        assert label in models, (label, models)
+        assert abs(total - models[label]) <= 1e-8 * 40, (label, total, models[label])
+        assert text.startswith("$"), text
+    # Largest first, as the engine orders them.
+    assert [x[1] for x in legend] == sorted((x[1] for x in legend), reverse=True), legend
+    card = float(wait("the cost card", lambda: wd.js(
+        "const c = document.querySelector('[data-testid=costs-card-cost]'); return c ? c.dataset.value : null")))
+    assert abs(card - truth["cost_usd"]["total"]) < 1e-6, (card, truth["cost_usd"]["total"])
+
+    def table():
+        return wd.js("return [...document.querySelectorAll('[data-testid=costs-run-row]')]"
+                     ".map(e => [e.dataset.traceId, Number(e.dataset.cost)])")
+    rows = wait("every run in the top-runs table", lambda: (lambda t: t if len(t) == len(runs) else None)(table()))
+    by_cost = sorted(runs, key=lambda r: -r["cost_usd"])
+    assert [r[0] for r in rows][:5] == [r["trace_id"] for r in by_cost][:5], rows[:5]
+    for tid, cost in rows:
+        want = next(r["cost_usd"] for r in runs if r["trace_id"] == tid)
+        assert abs(cost - want) < 1e-6, (tid, cost, want)
+    wd.screenshot("costs-view")
+    # Sorting by cost again turns the order round.
+    wd.click(wd.find_all("[data-testid=costs-sort-cost]")[0])
+    wait("cheapest first", lambda: table()[0][0] == by_cost[-1]["trace_id"])
+    # The other charts draw, with the series the engine gives them.
+    for kind in ["tokens", "latency", "errors"]:
+        wd.click(wd.find_all(f"[data-testid=costs-tab-{kind}]")[0])
+        labels = wait(f"the {kind} chart", lambda: wd.js(
+            f"const c = document.querySelector('[data-testid=costs-legend][data-kind={kind}]');"
+            "return c ? [...c.querySelectorAll('[data-testid=costs-legend-item]')].map(e => e.dataset.label) : null"))
+        want = {"tokens": {"input", "output"}, "latency": {"llm", "tool", "agent", "chain"},
+                "errors": {"llm", "tool", "agent"}}[kind]
+        assert set(labels) == want, (kind, labels)
+    wd.screenshot("costs-latency")
+    # A run opens from the table.
+    tid = by_cost[0]["trace_id"]
+    wd.js("document.querySelector(`[data-testid=costs-run-row][data-trace-id='${arguments[0]}']`).click()", tid)
+    wait("the run view", lambda: wd.find_all(f"[data-testid=run-view][data-trace-id='{tid}']"))
+    no_error_shown(wd)
+
+
 def chart_state(wd):
     """[series drawn, points drawn] of the Metrics view's chart, or None when none is shown."""
     return wd.js("const c = document.querySelector('[data-testid=chart]');"

@@ -1,12 +1,14 @@
 // The app as a whole: which view is showing, the feature states, and how they are wired
-// together (an ingest refreshes the workspace, the sources, the log list, the runs list and
-// the metrics; switching workspace reloads everything; the log filters' since/until is the
-// Metrics view's time range too). Listeners for the native menu, drag and drop and
-// startup paths live here so every way of opening files ends in the same `IngestState.start`;
-// so do the alerts' (the navigation badge counts firing alerts on every view).
+// together (an ingest refreshes the workspace, the sources, the log list, the runs list, the
+// metrics and the costs; switching workspace reloads everything; the log filters' since/until
+// is the Metrics and Costs views' time range too, and a range dragged on either's chart sets
+// it). Listeners for the native menu, drag and drop and startup paths live here so every way
+// of opening files ends in the same `IngestState.start`; so do the alerts' (the navigation
+// badge counts firing alerts on every view).
 
 import { app as appApi, desktop, describeUnknown, type MenuAction, type Unlisten } from "./api";
 import { AlertsState } from "./features/alerts/alerts.svelte";
+import { CostsState } from "./features/costs/costs.svelte";
 import { IngestState } from "./features/ingest/ingest.svelte";
 import { LogsState } from "./features/logs/logs.svelte";
 import { MetricsState } from "./features/metrics/metrics.svelte";
@@ -15,6 +17,7 @@ import { WorkspaceState } from "./features/shell/workspace.svelte";
 import { ScrapeState } from "./features/sources/scrape.svelte";
 import { SourcesState } from "./features/sources/sources.svelte";
 import { loadSettings, saveSettings, type Settings, type View } from "./lib/settings";
+import { formatRfc3339 } from "./lib/time";
 
 export class AppState {
   view = $state<View>("logs");
@@ -30,6 +33,7 @@ export class AppState {
   readonly runs = new RunsState();
   readonly scrape = new ScrapeState();
   readonly metrics = new MetricsState(() => ({ since: this.logs.filter.since, until: this.logs.filter.until }));
+  readonly costs = new CostsState(() => ({ since: this.logs.filter.since, until: this.logs.filter.until }));
   readonly ingest = new IngestState(() => this.afterIngest());
   readonly alerts = new AlertsState();
 
@@ -153,6 +157,8 @@ export class AppState {
       void this.metrics.loadList();
       this.metrics.rerun();
     }
+    // The Costs view reloads when it is shown.
+    if (this.view === "costs") this.costs.reload();
   }
 
   /** Switches to the demo workspace or back to the user's, then reloads everything. */
@@ -172,15 +178,28 @@ export class AppState {
     void this.sources.load();
     void this.scrape.load();
     this.metrics.forget();
+    this.costs.forget();
     this.alerts.forget();
     if (this.view === "metrics") {
       void this.metrics.loadList();
       this.metrics.rerun();
     }
+    if (this.view === "costs") this.costs.reload();
   }
 
   showSourceRecords(path: string): void {
     this.logs.setSource(path);
     this.view = "logs";
+  }
+
+  /** Opens a run in the Runs view (from anywhere that lists runs). */
+  openRun(traceId: string): void {
+    void this.runs.open(traceId);
+    this.view = "runs";
+  }
+
+  /** A range dragged across a chart becomes the shared time range, so every view follows it. */
+  zoomTo(startMs: number, endMs: number): void {
+    this.logs.setRange(formatRfc3339(startMs), formatRfc3339(endMs));
   }
 }

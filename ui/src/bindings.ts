@@ -289,6 +289,44 @@ async alertsBacktest(startMs: number | null, endMs: number | null) : Promise<Res
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async costsChart(query: ChartQuery) : Promise<Result<Chart, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("costs_chart", { query }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async costsOverview(startMs: number | null, endMs: number | null, limit: number) : Promise<Result<CostOverview, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("costs_overview", { startMs, endMs, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Draws the chart to `path`: PNG or SVG by its extension.
+ */
+async costsExportChart(query: ChartQuery, path: string, dark: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("costs_export_chart", { query, path, dark }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes the HTML report of the range to `path`.
+ */
+async costsSaveReport(startMs: number | null, endMs: number | null, path: string, dark: boolean) : Promise<Result<null, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("costs_save_report", { startMs, endMs, path, dark }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -392,6 +430,79 @@ export type BacktestBand = { alertname: string; labels: Partial<{ [key in string
 phase: string; from_ms: number; to_ms: number }
 export type BacktestResult = { bands: BacktestBand[]; evaluations: number; errors: string[]; start_ms: number; end_ms: number }
 /**
+ * A chart ready to draw: one x (bucket starts) and any number of series over it.
+ */
+export type Chart = { kind: ChartKind; 
+/**
+ * The grouping used.
+ */
+by: string; title: string; 
+/**
+ * The y axis, with its unit: "Cost (USD per hour)".
+ */
+y_label: string; 
+/**
+ * The unit of the values: "USD", "tokens", "s" or "%".
+ */
+unit: string; 
+/**
+ * Series are stacked (cost, tokens) rather than drawn on their own (latency, errors).
+ */
+stacked: boolean; bucket_ms: number; 
+/**
+ * The start of each bucket, Unix ms (milliseconds so the numbers cross IPC exactly).
+ */
+x_ms: number[]; 
+/**
+ * Largest first (by total, or by count for latency and errors).
+ */
+series: ChartSeries[]; 
+/**
+ * What was left out, when anything was ("3 more operations not shown").
+ */
+note: string | null }
+/**
+ * Which chart.
+ */
+export type ChartKind = 
+/**
+ * Cost per bucket, stacked by model, provider, tool, agent or trigger.
+ */
+"cost" | 
+/**
+ * Tokens per bucket, stacked by kind of token (input, output, cache) or by model.
+ */
+"tokens" | 
+/**
+ * A latency percentile per bucket, one line per model, tool, kind, operation or runs.
+ */
+"latency" | 
+/**
+ * The share of failed calls per bucket, one line per kind, model, tool or operation.
+ */
+"errors"
+/**
+ * Which chart, over which range. Times are Unix ms; `None` is the data's own extent.
+ */
+export type ChartQuery = { kind: ChartKind; 
+/**
+ * The grouping (see `sightline chart --help`); `None` for the chart's default.
+ */
+by: string | null; start_ms: number | null; end_ms: number | null; 
+/**
+ * The latency percentile: 50, 90, 95, 99 or 100 (max); `None` for 95.
+ */
+percentile: number | null }
+/**
+ * One series: a label and a value per bucket (`None`: nothing in that bucket).
+ */
+export type ChartSeries = { label: string; values: (number | null)[]; 
+/**
+ * The series' total over the chart (cost, tokens), or its number of spans (latency,
+ * errors).
+ */
+total: number }
+/**
  * One message of a conversation.
  */
 export type ChatMessage = { role: string; content: string; tool_calls: ToolCall[]; 
@@ -399,6 +510,31 @@ export type ChatMessage = { role: string; content: string; tool_calls: ToolCall[
  * For a tool result: the call it answers.
  */
 tool_call_id: string | null }
+/**
+ * The numbers beside the charts: totals, cost per model, models with no price and the most
+ * expensive runs, for the range (or for one clicked bucket).
+ */
+export type CostOverview = { summary: Summary; by_model: CostRow[]; unpriced: Unpriced[]; top_runs: RunRow[] }
+/**
+ * One group's calls, tokens and cost.
+ */
+export type CostRow = { key: string; 
+/**
+ * For `--by run`: the run's name.
+ */
+name?: string | null; calls: number; errors: number; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number; cost_usd: number; 
+/**
+ * Calls whose cost the data stated.
+ */
+stated: number; 
+/**
+ * Calls costed from the price file.
+ */
+computed: number; 
+/**
+ * LLM calls with tokens that no price covers (their cost is unknown, not zero).
+ */
+unpriced: number }
 /**
  * The report for one file.
  */
@@ -771,6 +907,22 @@ export type SpanStatus = "unset" | "ok" | "error"
  */
 export type StoredSkip = { line: number; reason: string; detail: string }
 /**
+ * Totals over the query's range (or its one run): runs, and what their calls used.
+ */
+export type Summary = { runs: number; failed_runs: number; llm_calls: number; tool_calls: number; 
+/**
+ * Failed LLM and tool calls.
+ */
+failed_calls: number; input_tokens: number; output_tokens: number; cost_usd: number; 
+/**
+ * LLM calls with tokens but no price.
+ */
+unpriced_calls: number; 
+/**
+ * Run durations, seconds (nearest rank).
+ */
+run_p50_s: number | null; run_p95_s: number | null }
+/**
  * A target's health, as the Sources view and the CLI show it.
  */
 export type TargetHealth = { 
@@ -782,6 +934,10 @@ state: string; last_scrape_ms: number | null; last_duration_ms: number | null; l
  * A tool call requested by the model.
  */
 export type ToolCall = { id: string | null; name: string; arguments: string }
+/**
+ * Calls to a model that no price entry covers.
+ */
+export type Unpriced = { model: string; provider: string | null; calls: number; input_tokens: number; output_tokens: number }
 export type WorkspaceInfo = { path: string; records: number; sources: number; is_demo: boolean }
 
 /** tauri-specta globals **/

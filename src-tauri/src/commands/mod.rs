@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod costs;
 pub mod ingest;
 pub mod logs;
 pub mod metrics;

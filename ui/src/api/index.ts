@@ -7,7 +7,7 @@
 
 import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
-import { open } from "@tauri-apps/plugin-dialog";
+import { open, save } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
 import type {
   AlertConfig,
@@ -17,6 +17,9 @@ import type {
   AlertsView,
   AppError,
   BacktestResult,
+  Chart,
+  ChartQuery,
+  CostOverview,
   IngestProgress,
   IngestReport,
   LogDetail,
@@ -50,7 +53,13 @@ export type {
   AppError,
   BacktestBand,
   BacktestResult,
+  Chart,
+  ChartKind,
+  ChartQuery,
+  ChartSeries,
   ChatMessage,
+  CostOverview,
+  CostRow,
   FileReport,
   FileStatus,
   HistoryEntry,
@@ -86,8 +95,10 @@ export type {
   SpanReading,
   SpanStatus,
   StoredSkip,
+  Summary,
   TargetHealth,
   ToolCall,
+  Unpriced,
   WorkspaceInfo,
 } from "../bindings";
 export { ApiError, describeError, describeUnknown, invalidArgument, queryError } from "./errors";
@@ -191,6 +202,20 @@ export const alerts = {
   },
 };
 
+export const costs = {
+  /** One chart (cost, tokens, latency or errors) over a range; the engine picks the buckets. */
+  chart: (query: ChartQuery): Promise<Chart> => unwrap(commands.costsChart(query)),
+  /** Totals, cost per model, models with no price and the `limit` most expensive runs of a range. */
+  overview: (startMs: number | null, endMs: number | null, limit: number): Promise<CostOverview> =>
+    unwrap(commands.costsOverview(startMs, endMs, limit)),
+  /** Draws `query`'s chart to `path`: PNG or SVG by its extension. */
+  exportChart: (query: ChartQuery, path: string, dark: boolean): Promise<null> =>
+    unwrap(commands.costsExportChart(query, path, dark)),
+  /** Writes the HTML report of a range to `path`. */
+  saveReport: (startMs: number | null, endMs: number | null, path: string, dark: boolean): Promise<null> =>
+    unwrap(commands.costsSaveReport(startMs, endMs, path, dark)),
+};
+
 export const app = {
   /** Paths given on the command line or by the OS ("open with"), to ingest at start. */
   startupPaths: (): Promise<string[]> => unwrap(commands.appStartupPaths()),
@@ -198,6 +223,9 @@ export const app = {
     return events.menuAction.listen((e) => cb(e.payload.action));
   },
 };
+
+/** A choice of file type in the save dialog: its name and extensions (without the dot). */
+export type SaveFilter = { name: string; extensions: string[] };
 
 export type DropEvent = { type: "hover"; paths: string[] } | { type: "drop"; paths: string[] } | { type: "leave" };
 
@@ -210,6 +238,10 @@ export const desktop = {
   async pickFolder(): Promise<string[]> {
     const picked = await open({ multiple: true, directory: true, title: "Open a folder of logs" });
     return picked ?? [];
+  },
+  /** The native save dialog; null when the user cancels. */
+  pickSavePath(title: string, defaultPath: string, filters: SaveFilter[]): Promise<string | null> {
+    return save({ title, defaultPath, filters });
   },
   /** Files dragged over and dropped onto the window. */
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten> {

@@ -140,6 +140,7 @@ describe("viewShortcut", () => {
     expect(viewShortcut(mods("3", { ctrlKey: true, altKey: true }))).toBeNull();
     expect(viewShortcut(mods("4", { ctrlKey: true }))).toBe("metrics");
     expect(viewShortcut(mods("5", { ctrlKey: true }))).toBe("alerts");
-    expect(viewShortcut(mods("6", { ctrlKey: true }))).toBeNull();
+    expect(viewShortcut(mods("6", { ctrlKey: true }))).toBe("costs");
+    expect(viewShortcut(mods("7", { ctrlKey: true }))).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 //
 // Shortcuts are single keys (j, k, /, e, E, ?), so they must never fire while the user
 // types: in text fields only Esc counts (to leave the field). Presses with Ctrl, Cmd or Alt
-// belong to the browser and the OS, except Ctrl/Cmd+1..5, which switch views. On a focused
+// belong to the browser and the OS, except Ctrl/Cmd+1..6, which switch views. On a focused
 // button Enter and Space keep their meaning.
 //
 // A key can mean different things in different places: in a list (the logs, the runs) End
@@ -127,8 +127,8 @@ function runKeyAction(k: KeyPress): KeyAction | null {
 
 /**
  * Ctrl/Cmd+1, 2, 3, 4, 5: Logs, Runs, Sources, Metrics, Alerts, numbered as the View menu numbers them (where the
- * native menu's accelerators catch them first, this never fires; both do the same thing).
- * Works while typing, too.
+ * native menu's accelerators catch them first, this never fires; both do the same thing); Ctrl/Cmd+6: Costs,
+ * which the menu does not list. Works while typing, too.
  */
 export function viewShortcut(k: Omit<KeyPress, "focus">): View | null {
   if (!(k.ctrlKey || k.metaKey) || k.altKey) return null;
@@ -143,6 +143,8 @@ export function viewShortcut(k: Omit<KeyPress, "focus">): View | null {
       return "metrics";
     case "5":
       return "alerts";
+    case "6":
+      return "costs";
     default:
       return null;
   }
@@ -231,9 +233,16 @@ export const KEYMAP: ReadonlyArray<KeyMapSection> = [
     ],
   },
   {
+    title: "Costs",
+    entries: [
+      { keys: ["Drag"], what: "Zoom the chart to a time range" },
+      { keys: ["Click"], what: "Show the runs of one bucket" },
+    ],
+  },
+  {
     title: "Everywhere",
     entries: [
-      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5"], what: "Logs, Runs, Sources, Metrics, Alerts" },
+      { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"], what: "Logs, Runs, Sources, Metrics, Alerts, Costs" },
       { keys: ["Esc"], what: "Close the detail or this overlay, leave a field" },
       { keys: ["?"], what: "Show or hide this key map" },
     ],

@@ -17,6 +17,7 @@ describe("parseSettings", () => {
     expect(parseSettings(JSON.stringify(saved))).toEqual(saved);
     expect(parseSettings(JSON.stringify({ ...saved, view: "runs" })).view).toBe("runs");
     expect(parseSettings(JSON.stringify({ ...saved, view: "metrics" })).view).toBe("metrics");
+    expect(parseSettings(JSON.stringify({ ...saved, view: "costs" })).view).toBe("costs");
     expect(parseSettings(JSON.stringify({ ...saved, view: "alerts" })).view).toBe("alerts");
   });
 

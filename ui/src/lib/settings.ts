@@ -1,5 +1,5 @@
 // What the app remembers between launches: the last view, the log filters (their time range
-// is the Metrics view's too), how the runs list is sorted and the last metrics query.
+// is the Metrics and Costs views' too), how the runs list is sorted and the last metrics query.
 //
 // localStorage is untrusted input like any other (an older build, a hand edit), so reading
 // checks every field and falls back to the default for anything unexpected.
@@ -7,9 +7,9 @@
 import type { RunSort } from "../api";
 import { isLevelFilterValue, type LevelFilterValue } from "./levels";
 
-export type View = "logs" | "sources" | "runs" | "metrics" | "alerts";
+export type View = "logs" | "sources" | "runs" | "metrics" | "costs" | "alerts";
 
-const VIEWS: readonly View[] = ["logs", "sources", "runs", "metrics", "alerts"];
+const VIEWS: readonly View[] = ["logs", "sources", "runs", "metrics", "costs", "alerts"];
 const RUN_SORTS: readonly RunSort[] = ["start", "duration", "cost", "tokens", "errors", "status", "spans"];
 
 export interface Settings {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { QueryResult } from "../../api";
-import { alignRange, axisTicks, chooseStep, followsNow, formatSpan, timeTicks, formatValue, lastValue, planQuery, seriesName, targetPoints, toAligned } from "./chart";
+import { alignRange, axisTicks, chooseStep, followsNow, formatSpan, timeTicks, formatValue, lastValue, planQuery, readRange, seriesName, showPoints, targetPoints, toAligned } from "./chart";
 
 describe("chooseStep", () => {
   it("aims at 300 to 1000 points, about one per two pixels", () => {
@@ -175,6 +175,12 @@ describe("planQuery", () => {
     expect(planQuery({ since: "1h", until: "2h" }, now, 1200)).toEqual({ error: expect.stringContaining("ends before it starts") });
   });
 
+  it("reads the boxes as they are, leaving an empty one to the caller", () => {
+    expect(readRange({ since: null, until: null }, now)).toEqual({ start: null, end: null });
+    expect(readRange({ since: "1h", until: null }, now)).toEqual({ start: now - 3_600_000, end: null });
+    expect(readRange({ since: null, until: "bad" }, now)).toEqual({ error: expect.stringContaining("“bad” is not a time") });
+  });
+
   it("knows which ends follow the clock", () => {
     expect(followsNow(null)).toBe(true);
     expect(followsNow("now")).toBe(true);
@@ -200,5 +206,15 @@ describe("formatSpan", () => {
   it("writes the second date only when the day changes", () => {
     expect(formatSpan(Date.UTC(2024, 5, 1, 11), Date.UTC(2024, 5, 1, 12))).toBe("2024-06-01 11:00:00 – 12:00:00");
     expect(formatSpan(Date.UTC(2024, 5, 1, 23), Date.UTC(2024, 5, 2, 1))).toBe("2024-06-01 23:00:00 – 2024-06-02 01:00:00");
+  });
+});
+
+describe("showPoints", () => {
+  it("dots values alone between gaps, and few values for the width", () => {
+    expect(showPoints([1, 2, 3, 4], 48)).toBe(true);
+    expect(showPoints([1, 2, 3, 4, 5], 48)).toBe(false);
+    const many = Array.from({ length: 200 }, (_, i) => i);
+    expect(showPoints(many, 1200)).toBe(false);
+    expect(showPoints([...many, null, 5, null], 1200)).toBe(true);
   });
 });

@@ -70,17 +70,36 @@ export function followsNow(until: string | null): boolean {
   return t === "now" || parseSpanMs(t) !== null;
 }
 
+/** The shared range in Unix ms; an empty box is a null end, for the caller to fill in. */
+export interface TimeRange {
+  start: number | null;
+  end: number | null;
+}
+
+function notATime(text: string): { error: string } {
+  return { error: `“${text}” is not a time: write a span back from now (15m, 2h) or a time (2024-06-01T12:00Z)` };
+}
+
+/** The shared boxes read at `nowMs`, or what is wrong with them in words. */
+export function readRange(range: TimeRangeText, nowMs: number): TimeRange | { error: string } {
+  const start = range.since === null ? null : parseTimeArg(range.since, nowMs);
+  if (range.since !== null && start === null) return notATime(range.since);
+  const end = range.until === null ? null : parseTimeArg(range.until, nowMs);
+  if (range.until !== null && end === null) return notATime(range.until);
+  if (start !== null && end !== null && end <= start) return { error: "The time range ends before it starts: since must be earlier than until" };
+  return { start, end };
+}
+
 /**
  * Where and how finely to evaluate a query: the shared range read at `nowMs` (since defaults
  * to the last hour, until to now), the step for a chart `widthPx` wide, both ends on the grid.
  */
 export function planQuery(range: TimeRangeText, nowMs: number, widthPx: number): QueryPlan | { error: string } {
-  const sinceText = range.since ?? DEFAULT_SINCE;
-  const start = parseTimeArg(sinceText, nowMs);
-  if (start === null) return { error: `“${sinceText}” is not a time: write a span back from now (15m, 2h) or a time (2024-06-01T12:00Z)` };
-  const end = range.until === null ? nowMs : parseTimeArg(range.until, nowMs);
-  if (end === null) return { error: `“${range.until}” is not a time: write a span back from now (15m, 2h) or a time (2024-06-01T12:00Z)` };
-  if (end <= start) return { error: "The time range ends before it starts: since must be earlier than until" };
+  const r = readRange({ since: range.since ?? DEFAULT_SINCE, until: range.until ?? "now" }, nowMs);
+  if ("error" in r) return r;
+  // Both boxes have text here, so neither end is null.
+  const start = r.start ?? nowMs;
+  const end = r.end ?? nowMs;
   const step = chooseStep(end - start, widthPx);
   return { ...alignRange(start, end, step), step, followsNow: followsNow(range.until) };
 }
@@ -162,6 +181,18 @@ export function lastValue(col: ReadonlyArray<number | null>): number | null {
     if (v !== null) return v;
   }
   return null;
+}
+
+/** Dots only where lines cannot show the data: few values for the width, or values alone between gaps. */
+export function showPoints(col: ReadonlyArray<number | null>, plotWidth: number): boolean {
+  let n = 0;
+  let lone = false;
+  for (let i = 0; i < col.length; i++) {
+    if (col[i] === null) continue;
+    n++;
+    if ((i === 0 || col[i - 1] === null) && (i === col.length - 1 || col[i + 1] === null)) lone = true;
+  }
+  return lone || n <= plotWidth / 12;
 }
 
 /** A value for the legend: up to six significant digits, exponents for the very large and small. */

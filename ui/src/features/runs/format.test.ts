@@ -10,6 +10,10 @@ describe("formatDurationNs", () => {
     expect(formatDurationNs(125_300_000_000)).toBe("2 min 05.3 s");
     expect(formatDurationNs(3_720e9)).toBe("1 h 02 min");
     expect(formatDurationNs(0)).toBe("0 ns");
+    // Whole numbers keep their zeros.
+    expect(formatDurationNs(250_000_000)).toBe("250 ms");
+    expect(formatDurationNs(100_000)).toBe("100 µs");
+    expect(formatDurationNs(20_000_000)).toBe("20 ms");
   });
 });
 

@@ -24,10 +24,11 @@ export function formatDurationNs(ns: number): string {
   return `${sign}${h} h ${String(m).padStart(2, "0")} min`;
 }
 
-/** Three significant digits, without trailing zeros: 2.39, 12.5, 850. */
+/** Three significant digits, without trailing zeros after the point: 2.39, 12.5, 250. */
 function trim(v: number): string {
   const digits = v < 10 ? 2 : v < 100 ? 1 : 0;
-  return v.toFixed(digits).replace(/\.?0+$/, "");
+  const text = v.toFixed(digits);
+  return digits === 0 ? text : text.replace(/\.?0+$/, "");
 }
 
 /** "$0.045360": six decimals, the form the replay panel's test hook reads. */
