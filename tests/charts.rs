@@ -432,6 +432,24 @@ fn charts_render_to_png_and_svg_headless() {
     );
     assert!(!o.status.success());
     assert!(stderr(&o).contains(".png, .svg or .json"), "{}", stderr(&o));
+    // A bucket so small that the range would need too many is refused, not cut short.
+    let o = sightline(
+        &dir.db(),
+        &[
+            "chart",
+            "cost",
+            "--per",
+            "1ms",
+            "-o",
+            dir.path("c.png").to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("a chart holds at most 10000"),
+        "{}",
+        stderr(&o)
+    );
     // An empty range draws an empty chart that says so.
     let svg = dir.path("empty.svg");
     let o = sightline(

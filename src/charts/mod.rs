@@ -169,6 +169,9 @@ pub fn save(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 /// Reads one kind of token count from a cost row.
 type TokenField = fn(&CostRow) -> u64;
 
+/// A bucket size given by the user may make at most this many buckets.
+pub const MAX_ASKED_BUCKETS: i64 = 10_000;
+
 /// Charts never have more buckets than this when the size is picked for them.
 pub const MAX_BUCKETS: i64 = 120;
 
@@ -278,7 +281,16 @@ pub fn build(conn: &Connection, req: &ChartRequest) -> Result<Chart> {
     let x: Vec<i64> = match (lo, hi) {
         (Some(lo), Some(hi)) => {
             let first = lo.div_euclid(bucket) * bucket;
-            let n = ((hi - first + bucket - 1) / bucket).clamp(1, 100_000);
+            let n = ((hi - first + bucket - 1) / bucket).max(1);
+            if n > MAX_ASKED_BUCKETS {
+                return Err(Error::InvalidArgument {
+                    what: "bucket size",
+                    value: bucket_words(bucket),
+                    why: format!(
+                        "{n} buckets over this range; a chart holds at most {MAX_ASKED_BUCKETS}: use a larger bucket or a shorter range"
+                    ),
+                });
+            }
             (0..n).map(|i| first + i * bucket).collect()
         }
         _ => Vec::new(),
