@@ -76,10 +76,11 @@ pub enum Format {
     LangSmith = 20,
     PromText = 21,
     OpenMetrics = 22,
+    OtlpMetrics = 23,
 }
 
 impl Format {
-    pub const ALL: [Format; 23] = [
+    pub const ALL: [Format; 24] = [
         Format::Json,
         Format::Zap,
         Format::ZapDevelopment,
@@ -103,6 +104,7 @@ impl Format {
         Format::LangSmith,
         Format::PromText,
         Format::OpenMetrics,
+        Format::OtlpMetrics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -130,6 +132,7 @@ impl Format {
             Format::LangSmith => "langsmith",
             Format::PromText => "prometheus-text",
             Format::OpenMetrics => "openmetrics",
+            Format::OtlpMetrics => "otlp-metrics",
         }
     }
 

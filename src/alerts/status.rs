@@ -387,3 +387,124 @@ pub fn fired_between(
     }
     Ok(out)
 }
+
+/// What adding a rule file to the workspace's rules did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, serde::Serialize, Default)]
+pub struct RuleFileReport {
+    pub path: String,
+    /// Groups added to the workspace's rules.
+    pub groups_added: u32,
+    /// Groups the workspace already had, identical (opening a bundle twice adds nothing).
+    pub groups_present: u32,
+    /// Rules in the file.
+    pub rules: u32,
+    /// Why the file was not added (it names the group and rule, as `promtool` would).
+    pub error: Option<String>,
+}
+
+/// Adds the groups of a Prometheus rule file (from a bundle or a folder) to the workspace's
+/// own rules. A group already there unchanged is not added again; a different group with the
+/// same name is added under the name suffixed with the file's name. A file that does not load
+/// adds nothing and says why.
+pub fn add_rule_file(store: &crate::store::Store, path: &std::path::Path) -> RuleFileReport {
+    let mut rep = RuleFileReport {
+        path: path.display().to_string(),
+        ..RuleFileReport::default()
+    };
+    if let Err(e) = add_rule_file_inner(store, path, &mut rep) {
+        rep.error = Some(e);
+    }
+    rep
+}
+
+fn add_rule_file_inner(
+    store: &crate::store::Store,
+    path: &std::path::Path,
+    rep: &mut RuleFileReport,
+) -> std::result::Result<(), String> {
+    use serde_yaml::Value;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let parsed = super::rules::parse_rule_file(&text, path).map_err(|e| e.message)?;
+    rep.rules = parsed.iter().map(|g| g.rules.len() as u32).sum();
+    let doc: Value = serde_yaml::from_str(&text).map_err(|e| e.to_string())?;
+    let new_groups = doc
+        .get("groups")
+        .or_else(|| doc.get("spec").and_then(|s| s.get("groups")))
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    let writer = store
+        .writer()
+        .ok_or_else(|| "the workspace is read-only".to_string())?;
+    let conn = store.reader().map_err(|e| e.to_string())?;
+    let existing = config_get(&conn, "rules")
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
+    let mut root: Value = if existing.trim().is_empty() {
+        Value::Mapping(Default::default())
+    } else {
+        serde_yaml::from_str(&existing)
+            .map_err(|e| format!("the workspace's own rules do not parse: {e}"))?
+    };
+    let Some(map) = root.as_mapping_mut() else {
+        return Err("the workspace's own rules are not a YAML mapping".into());
+    };
+    let groups = map
+        .entry(Value::String("groups".into()))
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    let Some(groups) = groups.as_sequence_mut() else {
+        return Err("the workspace's own rules have no group list".into());
+    };
+    let origin = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for g in new_groups {
+        let name = g
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut candidate = g.clone();
+        let mut suffix = 1;
+        loop {
+            let cname = candidate
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match groups
+                .iter()
+                .find(|x| x.get("name").and_then(Value::as_str) == Some(cname.as_str()))
+            {
+                Some(same) if *same == candidate => {
+                    rep.groups_present += 1;
+                    break;
+                }
+                Some(_) => {
+                    let renamed = if suffix == 1 {
+                        format!("{name} ({origin})")
+                    } else {
+                        format!("{name} ({origin} {suffix})")
+                    };
+                    suffix += 1;
+                    if let Some(m) = candidate.as_mapping_mut() {
+                        m.insert(Value::String("name".into()), Value::String(renamed));
+                    }
+                }
+                None => {
+                    groups.push(candidate);
+                    rep.groups_added += 1;
+                    break;
+                }
+            }
+        }
+    }
+    if rep.groups_added == 0 {
+        return Ok(());
+    }
+    let merged = serde_yaml::to_string(&root).map_err(|e| e.to_string())?;
+    parse_workspace_rules(&merged).map_err(|e| e.message)?;
+    config_set(writer, "rules", &merged).map_err(|e| e.to_string())
+}

@@ -4,14 +4,52 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sightline::ingest::bundle::BundleLimits;
 use sightline::ingest::{FileStatus, IngestOptions, IngestReport};
 use sightline::store::Store;
 
 #[derive(Debug, clap::Args)]
 pub struct Cmd {
-    /// Files, .gz files or folders (read recursively)
+    /// Files, .gz files, folders (read recursively) and bundles (.zip, .tar, .tar.gz)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// Keep reading the paths as they grow (rotation and truncation handled; a folder picks
+    /// up new files) until interrupted or --duration ends
+    #[arg(long)]
+    follow: bool,
+    /// With --follow: how often to look for new lines
+    #[arg(
+        long,
+        default_value = "200ms",
+        value_name = "DURATION",
+        requires = "follow"
+    )]
+    poll: String,
+    /// With --follow: stop after this long [default: until Ctrl+C]
+    #[arg(long, value_name = "DURATION", requires = "follow")]
+    duration: Option<String>,
+    /// Open bundles into a new workspace named after the (first) bundle, beside the
+    /// workspace given by --db, instead of into that workspace
+    #[arg(long)]
+    new_workspace: bool,
+    /// Most bytes one bundle may unpack to
+    #[arg(long, value_name = "BYTES", default_value_t = BundleLimits::default().max_total_bytes)]
+    max_bundle_bytes: u64,
+    /// Most bytes one entry of a bundle may unpack to
+    #[arg(long, value_name = "BYTES", default_value_t = BundleLimits::default().max_entry_bytes)]
+    max_entry_bytes: u64,
+    /// Highest compression ratio accepted (a decompression bomb is refused)
+    #[arg(long, value_name = "N", default_value_t = BundleLimits::default().max_ratio)]
+    max_ratio: u64,
+    /// Most entries one bundle may hold
+    #[arg(long, value_name = "N", default_value_t = BundleLimits::default().max_entries)]
+    max_entries: u64,
+    /// How deep archives inside a bundle are opened
+    #[arg(long, value_name = "N", default_value_t = BundleLimits::default().max_depth)]
+    max_depth: u32,
     /// Print the report as one JSON object
     #[arg(long)]
     json: bool,
@@ -25,12 +63,34 @@ pub struct Cmd {
 
 impl Cmd {
     pub fn run(self, db: &Path) -> anyhow::Result<ExitCode> {
-        let store = Store::open(db)?;
+        let db = if self.new_workspace {
+            let Some(b) = self.paths.first() else {
+                anyhow::bail!("--new-workspace: no bundle given");
+            };
+            let name = sightline::ingest::bundle::workspace_name(b);
+            let dir = db.parent().unwrap_or(Path::new("."));
+            let new = dir.join(format!("{name}.db"));
+            eprintln!("workspace: {}", new.display());
+            new
+        } else {
+            db.to_owned()
+        };
+        let store = Store::open(&db)?;
         let opts = IngestOptions {
             max_line_bytes: self.max_line_bytes,
             batch_records: self.batch_records.max(1),
+            bundle_limits: BundleLimits {
+                max_total_bytes: self.max_bundle_bytes,
+                max_entry_bytes: self.max_entry_bytes,
+                max_ratio: self.max_ratio.max(1),
+                max_entries: self.max_entries,
+                max_depth: self.max_depth.max(1),
+            },
             ..IngestOptions::default()
         };
+        if self.follow {
+            return self.follow(store, opts);
+        }
         let report = sightline::ingest::ingest(&store, &self.paths, &opts);
         store.close();
         let mut out = std::io::stdout().lock();
@@ -40,13 +100,7 @@ impl Cmd {
         } else {
             print_human(&mut out, &report)?;
         }
-        for e in &report.errors {
-            if e.path.is_empty() {
-                eprintln!("sightline: {}", e.error);
-            } else {
-                eprintln!("sightline: {}: {}", e.path, e.error);
-            }
-        }
+        print_errors(&report);
         Ok(if report.has_errors() {
             ExitCode::from(super::EXIT_INPUT)
         } else {
@@ -55,9 +109,106 @@ impl Cmd {
     }
 }
 
+fn print_errors(report: &IngestReport) {
+    for e in &report.errors {
+        if e.path.is_empty() {
+            eprintln!("sightline: {}", e.error);
+        } else {
+            eprintln!("sightline: {}: {}", e.path, e.error);
+        }
+    }
+}
+
+impl Cmd {
+    /// `--follow`: a pass every `--poll`; each pass that added something prints a line
+    /// (or its JSON report), errors are printed once each.
+    fn follow(self, store: Store, opts: IngestOptions) -> anyhow::Result<ExitCode> {
+        let every = super::duration_arg("--poll", &self.poll)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        if let Some(d) = &self.duration {
+            let d = super::duration_arg("--duration", d)?;
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(d);
+                stop.store(true, Ordering::Relaxed);
+            });
+        }
+        eprintln!(
+            "following {} path(s) into {}{}",
+            self.paths.len(),
+            store.path().display(),
+            if self.duration.is_none() {
+                "; Ctrl+C stops"
+            } else {
+                ""
+            }
+        );
+        let mut seen_errors = std::collections::HashSet::new();
+        let json = self.json;
+        sightline::ingest::tail::follow(&store, self.paths, opts, every, &stop, |r| {
+            let mut out = std::io::stdout().lock();
+            if r.records_added + r.spans_added + r.samples_added + r.skipped > 0 {
+                if json {
+                    let _ = serde_json::to_writer(&mut out, r);
+                    let _ = writeln!(out);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{} record(s), {} span(s), {} sample(s) added, {} line(s) skipped",
+                        r.records_added, r.spans_added, r.samples_added, r.skipped
+                    );
+                }
+                let _ = out.flush();
+            }
+            for e in &r.errors {
+                let line = format!("{}: {}", e.path, e.error);
+                if seen_errors.insert(line.clone()) {
+                    eprintln!("sightline: {line}");
+                }
+            }
+        });
+        store.close();
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
 const SHOW_SKIPPED: usize = 20;
 
 fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
+    for b in &r.bundles {
+        let again = if b.already_unpacked && b.format != "folder" {
+            " (unpacked before)"
+        } else {
+            ""
+        };
+        writeln!(out, "bundle {} ({}){again}", b.path, b.format)?;
+        if let Some(m) = &b.manifest {
+            writeln!(out, "  manifest: {m}")?;
+        }
+        if b.format != "folder" {
+            writeln!(
+                out,
+                "  {} entries, {} file(s) unpacked ({} bytes) to {}",
+                b.entries, b.files, b.bytes, b.unpacked_to
+            )?;
+        }
+        for p in &b.problems {
+            writeln!(out, "  {}: {}", p.entry, p.problem)?;
+        }
+        if let Some(e) = &b.error {
+            writeln!(out, "  stopped: {e}")?;
+        }
+    }
+    for rf in &r.rule_files {
+        match &rf.error {
+            Some(e) => writeln!(out, "rules {}: not loaded: {e}", rf.path)?,
+            None => writeln!(
+                out,
+                "rules {}: {} rule(s); {} group(s) added, {} already present",
+                rf.path, rf.rules, rf.groups_added, rf.groups_present
+            )?,
+        }
+    }
     for f in &r.files {
         let status = match f.status {
             FileStatus::Ingested => "",

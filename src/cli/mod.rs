@@ -6,6 +6,7 @@ mod chart;
 mod compact;
 mod cost;
 mod demo;
+mod export;
 mod ingest;
 mod latency;
 mod logs;
@@ -38,6 +39,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read JSON log files, .gz files and folders into the workspace
+    /// Write a bundle (.zip): logs, OTLP traces, metrics, rules, fired alerts, manifest
+    Export(export::Cmd),
     Ingest(ingest::Cmd),
     /// List log records in time order
     Logs(logs::Cmd),
@@ -118,6 +121,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.cmd {
+        Command::Export(c) => c.run(&db),
         Command::Ingest(c) => c.run(&db),
         Command::Chart(c) => c.run(&db),
         Command::Report(c) => c.run(&db),
@@ -161,3 +165,11 @@ pub fn main() -> ExitCode {
 }
 
 pub use sightline::model::now_ns;
+
+/// A duration flag (`200ms`, `5s`, `1m`) as a [`std::time::Duration`].
+pub fn duration_arg(flag: &str, v: &str) -> anyhow::Result<std::time::Duration> {
+    match sightline::promql::parse_duration_ms(v) {
+        Some(ms) if ms > 0 => Ok(std::time::Duration::from_millis(ms as u64)),
+        _ => anyhow::bail!("{flag} {v:?}: not a duration like 200ms or 5s"),
+    }
+}

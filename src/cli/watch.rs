@@ -34,6 +34,13 @@ pub struct Cmd {
     /// Follow these log files or folders as they grow (repeatable)
     #[arg(long = "follow", value_name = "PATH")]
     follow: Vec<PathBuf>,
+    /// Receive OTLP/HTTP (JSON and protobuf traces, logs, metrics) on this address
+    /// [default when given without a value: 127.0.0.1:4318]
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4318")]
+    otlp: Option<String>,
+    /// Largest OTLP request body accepted, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 32 << 20)]
+    otlp_max_body: usize,
     /// Alerting settings (YAML: route, desktop, webhooks, external_labels)
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -181,7 +188,32 @@ impl Cmd {
             Some(d) => Some(Instant::now() + Duration::from_millis(dur("--duration", d)? as u64)),
             None => None,
         };
+        let otlp_addr = match &self.otlp {
+            Some(a) => Some(a.parse::<std::net::SocketAddr>().map_err(|e| {
+                anyhow::anyhow!("--otlp {a:?}: not an address like 127.0.0.1:4318 ({e})")
+            })?),
+            None => None,
+        };
         let (store, writer) = super::open_writable(db)?;
+        let store = Arc::new(store);
+        let receiver = match otlp_addr {
+            Some(addr) => {
+                let r = sightline::ingest::otlp_http::Receiver::start(
+                    store.clone(),
+                    sightline::ingest::otlp_http::ReceiverConfig {
+                        addr,
+                        max_body_bytes: self.otlp_max_body,
+                        ..Default::default()
+                    },
+                )?;
+                eprintln!(
+                    "receiving OTLP/HTTP on http://{}/v1/{{traces,logs,metrics}}",
+                    r.addr()
+                );
+                Some(r)
+            }
+            None => None,
+        };
         let json = self.json;
         let failed_once = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
         let on_event = Box::new(move |ev: RunnerEvent| {
@@ -251,7 +283,7 @@ impl Cmd {
             let _ = out.flush();
         });
         eprintln!(
-            "watching {} (rules: {}; {} scrape target(s), {} followed path(s)){}",
+            "watching {} (rules: {}; {} scrape target(s), {} followed path(s){}){}",
             db.display(),
             if self.rules.is_empty() {
                 "built-in agent defaults".to_string()
@@ -264,6 +296,11 @@ impl Cmd {
             },
             scrapes.len(),
             self.follow.len(),
+            if self.otlp.is_some() {
+                ", OTLP/HTTP"
+            } else {
+                ""
+            },
             if until.is_none() {
                 "; Ctrl+C stops"
             } else {
@@ -292,30 +329,36 @@ impl Cmd {
         for sc in scrapers {
             sc.stop();
         }
+        if let Some(r) = receiver {
+            r.stop();
+        }
         runner.stop();
-        store.close();
+        if let Ok(store) = Arc::try_unwrap(store) {
+            store.close();
+        }
         Ok(ExitCode::SUCCESS)
     }
 }
 
 /// How often followed paths are read for new lines.
-const FOLLOW_EVERY: Duration = Duration::from_millis(250);
+const FOLLOW_EVERY: Duration = Duration::from_millis(200);
 
 /// Reads new lines of `paths` until `stop`; each pass resumes where the last one ended.
 fn follow(store: &Store, paths: &[PathBuf], stop: &AtomicBool) {
-    let opts = IngestOptions::default();
     let mut reported = std::collections::HashSet::new();
-    while !stop.load(Ordering::Relaxed) {
-        let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
-        if !existing.is_empty() {
-            let report = sightline::ingest::ingest(store, &existing, &opts);
+    sightline::ingest::tail::follow(
+        store,
+        paths.to_vec(),
+        IngestOptions::default(),
+        FOLLOW_EVERY,
+        stop,
+        |report| {
             for e in &report.errors {
                 let line = format!("{}: {}", e.path, e.error);
                 if reported.insert(line.clone()) {
                     eprintln!("sightline: {line}");
                 }
             }
-        }
-        std::thread::sleep(FOLLOW_EVERY);
-    }
+        },
+    );
 }

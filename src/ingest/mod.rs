@@ -9,6 +9,7 @@
 //! Nothing good is dropped and nothing bad is silent: every unit that is not a record is
 //! counted with its reason and line in the report and in the workspace.
 
+pub mod bundle;
 pub mod exports;
 pub mod framing;
 pub mod genai;
@@ -17,9 +18,13 @@ pub mod jsonobj;
 pub mod levels;
 pub mod log_spans;
 pub mod otlp;
+pub mod otlp_http;
+pub mod otlp_metrics;
+pub mod otlp_proto;
 pub mod otlp_traces;
 pub mod prom_text;
 pub mod scrape;
+pub mod tail;
 pub mod timestamp;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -63,8 +68,12 @@ pub enum SkipReason {
     DuplicateSpan,
     /// An attribute whose value has a type OTLP does not define; the span loads without it.
     UnknownAttributeType,
-    /// A line of a Prometheus / OpenMetrics exposition that does not parse.
+    /// A line of a Prometheus / OpenMetrics exposition that does not parse, or an OTLP data
+    /// point without a time or value.
     InvalidSample,
+    /// An OTLP metric kept only in part (an exponential histogram's count and sum, a delta
+    /// sum as a gauge): nothing is dropped silently, so it is listed.
+    PartlyKept,
 }
 
 impl SkipReason {
@@ -83,6 +92,7 @@ impl SkipReason {
             SkipReason::DuplicateSpan => "duplicate_span",
             SkipReason::UnknownAttributeType => "unknown_attribute_type",
             SkipReason::InvalidSample => "invalid_sample",
+            SkipReason::PartlyKept => "partly_kept",
         }
     }
 }
@@ -118,6 +128,8 @@ pub struct IngestOptions {
     /// Set to stop an ingest between batches; what was committed stays, cursor included.
     pub cancel: Option<Arc<AtomicBool>>,
     pub progress: Option<ProgressFn>,
+    /// Caps on what an archive may unpack to.
+    pub bundle_limits: bundle::BundleLimits,
 }
 
 impl std::fmt::Debug for IngestOptions {
@@ -128,6 +140,7 @@ impl std::fmt::Debug for IngestOptions {
             .field("report_skipped_lines", &self.report_skipped_lines)
             .field("cancel", &self.cancel)
             .field("progress", &self.progress.is_some())
+            .field("bundle_limits", &self.bundle_limits)
             .finish()
     }
 }
@@ -140,6 +153,7 @@ impl Default for IngestOptions {
             report_skipped_lines: 1000,
             cancel: None,
             progress: None,
+            bundle_limits: bundle::BundleLimits::default(),
         }
     }
 }
@@ -235,6 +249,10 @@ pub struct PathError {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub files: Vec<FileReport>,
+    /// Archives and bundle folders opened (unpacked, checked against their manifest).
+    pub bundles: Vec<bundle::BundleReport>,
+    /// Prometheus rule files found and added to the workspace's rules.
+    pub rule_files: Vec<crate::alerts::status::RuleFileReport>,
     pub errors: Vec<PathError>,
     pub records_added: u64,
     pub spans_added: u64,
@@ -275,6 +293,7 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
             Ok(_) => roots.push((p.clone(), false, vec![p.clone()])),
         }
     }
+    let roots = open_bundles(store, roots, opts, &mut report, &mut seen_dirs);
     let mut progress = IngestProgress {
         files_total: roots.iter().map(|r| r.2.len() as u64).sum(),
         bytes_total: roots
@@ -341,6 +360,99 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
     derive_series(store, &mut report);
     report.skipped = report.files.iter().map(|f| f.skipped).sum();
     report
+}
+
+/// Opens what is not a log, trace or exposition file: archives are unpacked into the
+/// workspace's folder and replaced by their files, rule files are added to the workspace's
+/// rules, and bundle manifests are checked against the files they list. What is left is
+/// ingested file by file.
+fn open_bundles(
+    store: &Store,
+    roots: Vec<(PathBuf, bool, Vec<PathBuf>)>,
+    opts: &IngestOptions,
+    report: &mut IngestReport,
+    seen_dirs: &mut HashSet<PathBuf>,
+) -> Vec<(PathBuf, bool, Vec<PathBuf>)> {
+    let mut out = Vec::with_capacity(roots.len());
+    for (root, is_dir, files) in roots {
+        let mut kept = Vec::with_capacity(files.len());
+        let mut any_bundle = false;
+        for f in files {
+            match bundle::detect(&f) {
+                Ok(Some(kind)) => {
+                    any_bundle = true;
+                    let b = bundle::unpack(store.path(), &f, kind, &opts.bundle_limits);
+                    let dir = PathBuf::from(&b.unpacked_to);
+                    report.bundles.push(b);
+                    if dir.is_dir() {
+                        let mut inner = Vec::new();
+                        walk_dir(&dir, &mut inner, report, seen_dirs);
+                        let at = report.bundles.len() - 1;
+                        kept.extend(sort_out(store, inner, report, Some(at)));
+                    }
+                }
+                Ok(None) => kept.push(f),
+                Err(source) => push_error(
+                    report,
+                    &Error::Unreadable {
+                        path: f.clone(),
+                        source,
+                    },
+                    None,
+                ),
+            }
+        }
+        let folder_bundle = is_dir && root.join("manifest.json").is_file();
+        if folder_bundle {
+            report.bundles.push(bundle::BundleReport {
+                path: root.display().to_string(),
+                format: "folder".into(),
+                unpacked_to: root.display().to_string(),
+                already_unpacked: true,
+                ..bundle::BundleReport::default()
+            });
+        }
+        let at = folder_bundle.then(|| report.bundles.len() - 1);
+        let kept = sort_out(store, kept, report, at);
+        // A named archive is a folder of files: a file in it that is not JSON is a note.
+        out.push((root, is_dir || any_bundle, kept));
+    }
+    out
+}
+
+/// Takes rule files and manifests out of a file list (handling them), returns the rest.
+fn sort_out(
+    store: &Store,
+    files: Vec<PathBuf>,
+    report: &mut IngestReport,
+    bundle_at: Option<usize>,
+) -> Vec<PathBuf> {
+    let mut rest = Vec::with_capacity(files.len());
+    for f in files {
+        if bundle::is_manifest(&f) {
+            let (summary, problems) = bundle::check_manifest(&f);
+            if let Some(b) = bundle_at.and_then(|i| report.bundles.get_mut(i)) {
+                if b.manifest.is_none() {
+                    b.manifest = summary;
+                }
+                b.problems.extend(problems);
+            }
+        } else if bundle::is_rule_file(&f) {
+            report
+                .rule_files
+                .push(crate::alerts::status::add_rule_file(store, &f));
+        } else if is_alerts_export(&f) {
+            // The alerts a Sightline export says fired: a record of the past, not new data.
+        } else {
+            rest.push(f);
+        }
+    }
+    rest
+}
+
+/// `alerts.jsonl` as Sightline's export writes it (the alerts that fired).
+fn is_alerts_export(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()) == Some(bundle::ALERTS_FILE)
 }
 
 /// Records a path error: `path` says where, `error` says what (without repeating the path).
@@ -558,6 +670,7 @@ enum Outcome {
     One(Mapped),
     Many(Vec<Mapped>),
     Spans(Vec<Span>, Vec<otlp_traces::Problem>),
+    Samples(otlp_metrics::Mapped),
     Skip(SkipReason, String),
 }
 
@@ -615,10 +728,10 @@ fn process_unit(bytes: &[u8], cx: &Context, line: u64) -> Outcome {
                     };
                 }
                 if obj.has("resourceMetrics") {
-                    return Outcome::Skip(
-                        SkipReason::UnsupportedSignal,
-                        "OTLP metrics: not ingested yet".into(),
-                    );
+                    return match serde_json::from_str::<serde_json::Value>(t) {
+                        Ok(v) => Outcome::Samples(otlp_metrics::map_metrics_request(&v)),
+                        Err(e) => json_error(t, &e),
+                    };
                 }
                 Outcome::One(json_logs::map_object(&obj, cx))
             }
@@ -993,6 +1106,22 @@ fn ingest_file_inner(
                             push_span(&mut run, s);
                         }
                     }
+                    Outcome::Samples(m) => {
+                        seen_json = true;
+                        for p in m.problems {
+                            let reason = if p.dropped {
+                                SkipReason::InvalidSample
+                            } else {
+                                SkipReason::PartlyKept
+                            };
+                            run.skip(u.line, reason, p.detail, true);
+                        }
+                        let n = m.samples.len() as u64;
+                        run.report.samples_added += n;
+                        *run.format_counts.entry(Format::OtlpMetrics).or_default() += n;
+                        run.samples.extend(m.samples);
+                        run.metric_meta.extend(m.meta);
+                    }
                     Outcome::Skip(reason, detail) => {
                         if matches!(
                             reason,
@@ -1034,7 +1163,7 @@ fn ingest_file_inner(
             break;
         }
         if seen_json
-            && (run.records.len() + run.spans.len() >= opts.batch_records
+            && (run.records.len() + run.spans.len() + run.samples.len() >= opts.batch_records
                 || run.skips.len() >= opts.batch_records)
         {
             run.flush(cursor.0, cursor.1, framer.framing())?;
