@@ -13,7 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_PACKAGES="pkg-config libssl-dev build-essential sqlite3 python3 curl
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
   xvfb xauth webkit2gtk-driver dbus-x11 imagemagick
-  xdotool python3-gi gir1.2-gtk-3.0 prometheus python3-jeepney dbus-daemon"
+  xdotool python3-gi gir1.2-gtk-3.0 prometheus python3-jeepney dbus-daemon python3-venv"
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
@@ -38,6 +38,14 @@ if command -v apt-get >/dev/null; then
         done
         $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
     fi
+fi
+
+# The official OpenTelemetry protobuf classes, from PyPI into a venv: the OTLP receiver tests
+# encode their protobuf requests with them (an encoder we did not write).
+PROTO_VENV="${SIGHTLINE_PROTO_VENV:-$HOME/.cache/sightline-venv}"
+if ! "$PROTO_VENV/bin/python" -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null; then
+    python3 -m venv "$PROTO_VENV"
+    "$PROTO_VENV/bin/pip" install --quiet --disable-pip-version-check 'opentelemetry-proto>=1.27,<2' 'protobuf>=5'
 fi
 
 # The UI's packages, exactly as locked.

@@ -8,12 +8,14 @@ mod util;
 
 mod agentgen;
 mod alerts_live;
+mod bundles;
 mod charts;
 mod cli;
 mod corpus;
 mod cost;
 mod cursor;
 mod latency;
+mod live;
 mod metrics;
 mod prom;
 mod promql;

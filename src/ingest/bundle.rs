@@ -708,20 +708,30 @@ pub fn unpack(
     let dir = bundles_dir(store_path);
     let dest = dir.join(format!("{}-{hash}", folder_name(archive)));
     report.unpacked_to = dest.display().to_string();
+    let report_path = dir.join(format!("{}-{hash}.report.json", folder_name(archive)));
+    let caps = limit_list(limits);
     if dest.is_dir() {
-        report.already_unpacked = true;
         // The first open's report (refused entries, errors) is kept beside the files.
-        if let Ok(text) = std::fs::read_to_string(
-            dir.join(format!("{}-{hash}.report.json", folder_name(archive))),
-        ) && let Ok(old) = serde_json::from_str::<StoredReport>(&text)
-        {
-            report.entries = old.entries;
-            report.files = old.files;
-            report.bytes = old.bytes;
-            report.problems = old.problems;
-            report.error = old.error;
+        let old = std::fs::read_to_string(&report_path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<StoredReport>(&t).ok());
+        match old {
+            // Unpacked whole, or under the same caps: nothing new to unpack.
+            Some(old) if (old.problems.is_empty() && old.error.is_none()) || old.limits == caps => {
+                report.already_unpacked = true;
+                report.entries = old.entries;
+                report.files = old.files;
+                report.bytes = old.bytes;
+                report.problems = old.problems;
+                report.error = old.error;
+                return report;
+            }
+            // Other caps may let more through: unpack again (what was read before is the
+            // same content, which the ingest recognises).
+            _ => {
+                let _ = std::fs::remove_dir_all(&dest);
+            }
         }
-        return report;
     }
     let partial = dir.join(format!("{}-{hash}.partial", folder_name(archive)));
     let _ = std::fs::remove_dir_all(&partial);
@@ -774,6 +784,7 @@ pub fn unpack(
     }
     let mut report = u.report;
     let stored = StoredReport {
+        limits: caps,
         entries: report.entries,
         files: report.files,
         bytes: report.bytes,
@@ -781,10 +792,7 @@ pub fn unpack(
         error: report.error.clone(),
     };
     if let Ok(text) = serde_json::to_string(&stored) {
-        let _ = std::fs::write(
-            dir.join(format!("{}-{hash}.report.json", folder_name(archive))),
-            text,
-        );
+        let _ = std::fs::write(&report_path, text);
     }
     if let Err(e) = std::fs::rename(&partial, &dest) {
         report.error = Some(format!("cannot move the unpacked files into place: {e}"));
@@ -795,11 +803,23 @@ pub fn unpack(
 
 #[derive(Serialize, serde::Deserialize)]
 struct StoredReport {
+    #[serde(default)]
+    limits: Vec<u64>,
     entries: u64,
     files: u64,
     bytes: u64,
     problems: Vec<BundleProblem>,
     error: Option<String>,
+}
+
+fn limit_list(l: &BundleLimits) -> Vec<u64> {
+    vec![
+        l.max_total_bytes,
+        l.max_entry_bytes,
+        l.max_ratio,
+        l.max_entries,
+        u64::from(l.max_depth),
+    ]
 }
 
 /// A bundle manifest: Sightline's own or any with a `files` list of paths.

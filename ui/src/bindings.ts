@@ -430,6 +430,51 @@ export type BacktestBand = { alertname: string; labels: Partial<{ [key in string
 phase: string; from_ms: number; to_ms: number }
 export type BacktestResult = { bands: BacktestBand[]; evaluations: number; errors: string[]; start_ms: number; end_ms: number }
 /**
+ * An entry that was not unpacked (or not wholly), and why.
+ */
+export type BundleProblem = { 
+/**
+ * The entry's name as the archive gives it (or the file, for manifest checks).
+ */
+entry: string; problem: string }
+/**
+ * What opening one bundle did.
+ */
+export type BundleReport = { 
+/**
+ * The archive or folder opened.
+ */
+path: string; 
+/**
+ * `zip`, `tar`, `tar.gz` or `folder`.
+ */
+format: string; 
+/**
+ * Where its files are (inside the workspace's folder for an archive).
+ */
+unpacked_to: string; 
+/**
+ * Unpacked by an earlier open (the same bytes): not unpacked again.
+ */
+already_unpacked: boolean; 
+/**
+ * Entries read from the archive, and files and bytes unpacked.
+ */
+entries: number; files: number; bytes: number; 
+/**
+ * Entries refused or cut short, and manifest entries that do not match.
+ */
+problems: BundleProblem[]; 
+/**
+ * A line about the bundle from its manifest (who made it, when, what).
+ */
+manifest: string | null; 
+/**
+ * Set when reading stopped early (corrupt or truncated archive, a limit reached): what
+ * was read before is kept.
+ */
+error: string | null }
+/**
  * A chart ready to draw: one x (bucket starts) and any number of series over it.
  */
 export type Chart = { kind: ChartKind; 
@@ -608,7 +653,15 @@ bytes_done: number; bytes_total: number; records: number; skipped: number }
 /**
  * The report of one ingest call.
  */
-export type IngestReport = { files: FileReport[]; errors: PathError[]; records_added: number; spans_added: number; samples_added: number; skipped: number }
+export type IngestReport = { files: FileReport[]; 
+/**
+ * Archives and bundle folders opened (unpacked, checked against their manifest).
+ */
+bundles: BundleReport[]; 
+/**
+ * Prometheus rule files found and added to the workspace's rules.
+ */
+rule_files: RuleFileReport[]; errors: PathError[]; records_added: number; spans_added: number; samples_added: number; skipped: number }
 /**
  * A log level, as the UI names it.
  */
@@ -692,6 +745,26 @@ truncated: boolean }
  * What checking rule text found; `groups`/`rules` count what would run.
  */
 export type RuleCheck = { problems: RuleProblem[]; groups: number; rules: number }
+/**
+ * What adding a rule file to the workspace's rules did.
+ */
+export type RuleFileReport = { path: string; 
+/**
+ * Groups added to the workspace's rules.
+ */
+groups_added: number; 
+/**
+ * Groups the workspace already had, identical (opening a bundle twice adds nothing).
+ */
+groups_present: number; 
+/**
+ * Rules in the file.
+ */
+rules: number; 
+/**
+ * Why the file was not added (it names the group and rule, as `promtool` would).
+ */
+error: string | null }
 /**
  * One problem found in rule text.
  */
@@ -855,9 +928,15 @@ export type SkipReason = "blank" | "comment" | "non_json" | "truncated_json" | "
  */
 "unknown_attribute_type" | 
 /**
- * A line of a Prometheus / OpenMetrics exposition that does not parse.
+ * A line of a Prometheus / OpenMetrics exposition that does not parse, or an OTLP data
+ * point without a time or value.
  */
-"invalid_sample"
+"invalid_sample" | 
+/**
+ * An OTLP metric kept only in part (an exponential histogram's count and sum, a delta
+ * sum as a gauge): nothing is dropped silently, so it is listed.
+ */
+"partly_kept"
 /**
  * A skipped unit as reported.
  */

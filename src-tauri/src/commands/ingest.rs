@@ -30,6 +30,7 @@ pub async fn ingest_paths(
     state.ingest_cancel.store(false, Ordering::SeqCst);
     let cancel = state.ingest_cancel.clone();
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+    let ws = w.clone();
     let result = blocking(move || {
         let opts = IngestOptions {
             cancel: Some(cancel),
@@ -43,6 +44,12 @@ pub async fn ingest_paths(
     })
     .await;
     state.ingest_running.store(false, Ordering::SeqCst);
+    // A bundle's rule files joined the workspace's rules: the alert loop runs them now.
+    if let Ok(r) = &result
+        && r.rule_files.iter().any(|f| f.groups_added > 0)
+    {
+        ws.restart_alerts()?;
+    }
     result
 }
 
