@@ -266,15 +266,32 @@ fn otlp_log_export_and_otel_python_array() {
 }
 
 #[test]
-fn otlp_metrics_are_reported_not_dropped_silently() {
+fn otlp_metrics_become_series_and_what_is_kept_in_part_is_listed() {
     let d = Dir::new();
     let r = d.ingest(&[corpus("otlp/otlp-proto_examples_metrics.json")]);
     let f = &r.files[0];
     assert_eq!(f.records_added, 0);
     assert_eq!(f.spans_added, 0);
-    assert_eq!(
-        f.skipped_by_reason.get(&SkipReason::UnsupportedSignal),
-        Some(&1)
-    );
+    // counter 1, gauge 1, histogram le=1, le=+Inf, sum, count, exponential sum and count.
+    assert_eq!(f.samples_added, 8);
+    assert_eq!(f.format.as_deref(), Some("otlp-metrics"));
+    // A delta sum, a delta histogram and an exponential histogram are kept in another form.
+    assert_eq!(f.skipped_by_reason.get(&SkipReason::PartlyKept), Some(&3));
     assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let c = rusqlite::Connection::open(d.db()).unwrap();
+    let value = |metric: &str, le: Option<&str>| -> f64 {
+        c.query_row(
+            "SELECT sm.v FROM samples sm JOIN series s ON s.id = sm.series_id
+             WHERE s.metric = ?1 AND (?2 IS NULL OR json_extract(s.labels, '$.le') = ?2)",
+            rusqlite::params![metric, le],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(value("my_gauge", None), 10.0);
+    assert_eq!(value("my_counter", None), 5.0);
+    assert_eq!(value("my_histogram_bucket", Some("1")), 1.0);
+    assert_eq!(value("my_histogram_bucket", Some("+Inf")), 2.0);
+    assert_eq!(value("my_histogram_count", None), 2.0);
+    assert_eq!(value("my_exponential_histogram_sum", None), 10.0);
 }

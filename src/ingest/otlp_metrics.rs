@@ -265,6 +265,12 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
         kind = if counter { "counter" } else { "gauge" };
         metrics = vec![metric];
     } else if let Some(d) = m.get("histogram") {
+        if d.get("aggregationTemporality").and_then(Value::as_i64) == Some(1) {
+            out.problems.push(Problem {
+                detail: format!("{raw}: a delta histogram; kept as its per-interval counts"),
+                dropped: false,
+            });
+        }
         for p in points(d) {
             let Some(t) = time_ms(&p) else {
                 bad_points += 1;
