@@ -65,7 +65,10 @@ impl Follower {
                     && old != new
                     && let Some(moved) = find_by_id(p, old)
                 {
-                    // Rotated: finish the old file (under its new name) first.
+                    // Rotated: finish the old file (under its new name) first. Its source
+                    // moves with it, so reading resumes at the cursor even when too little
+                    // of it had been written to recognise it by content.
+                    repoint(store, p, &moved);
                     merge(&mut report, ingest(store, &[moved], &self.opts));
                 }
                 if let Some(id) = id {
@@ -91,6 +94,25 @@ fn find_by_id(path: &Path, id: (u64, u64)) -> Option<PathBuf> {
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p != path && file_id(p) == Some(id))
+}
+
+/// Moves the newest source recorded at `from` to `to` (the same file, renamed).
+fn repoint(store: &Store, from: &Path, to: &Path) {
+    let (Ok(from), Ok(to)) = (std::fs::canonicalize(from), std::fs::canonicalize(to)) else {
+        return;
+    };
+    let (from, to) = (from.display().to_string(), to.display().to_string());
+    if let Some(w) = store.writer() {
+        // A failure leaves the fingerprint lookup to find it, as without this step.
+        let _ = w.exec(move |c| {
+            c.execute(
+                "UPDATE sources SET path = ?2 WHERE id = \
+                 (SELECT id FROM sources WHERE path = ?1 ORDER BY id DESC LIMIT 1)",
+                rusqlite::params![from, to],
+            )?;
+            Ok(())
+        });
+    }
 }
 
 fn merge(into: &mut IngestReport, r: IngestReport) {
