@@ -140,7 +140,7 @@ impl Bundle<'_> {
             role,
             format,
             bytes: e.n,
-            sha256: sha.iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: crate::ingest::bundle::hex(&sha),
             records,
         });
         Ok(())
@@ -478,7 +478,7 @@ fn unit_line(
     red: &mut RedactionReport,
     place: &str,
 ) -> Option<Vec<u8>> {
-    let t = trim(unit);
+    let t = unit.trim_ascii();
     if !matches!(t.first(), Some(b'{' | b'[')) {
         return None;
     }
@@ -501,18 +501,6 @@ fn unit_line(
             }
         }
     }
-}
-
-fn trim(b: &[u8]) -> &[u8] {
-    let s = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let e = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map_or(s, |e| e + 1);
-    b.get(s..e).unwrap_or_default()
 }
 
 /// A record whose line cannot be read back, as a plain JSON log object.

@@ -214,15 +214,16 @@ pub fn workspace_name(path: &Path) -> String {
     folder_name(path)
 }
 
-/// The first 16 hex digits of the SHA-256 of a file.
-fn file_hash(path: &Path) -> io::Result<String> {
+/// The SHA-256 of a file, in hex.
+fn sha256_file(path: &Path) -> io::Result<String> {
     let mut f = BufReader::with_capacity(1 << 20, File::open(path)?);
     let mut h = sha2::Sha256::new();
     io::copy(&mut f, &mut h)?;
-    Ok(hex(&h.finalize()[..8]))
+    Ok(hex(&h.finalize()))
 }
 
-fn hex(b: &[u8]) -> String {
+/// Bytes as lowercase hex.
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -300,10 +301,8 @@ struct Unpacker<'a> {
     archive_unpacked: u64,
 }
 
-enum Stop {
-    /// Stop reading this archive (a cap or a read error); the message says why.
-    Archive(String),
-}
+/// Stop reading this archive (a cap or a read error); the message says why.
+struct Stop(String);
 
 impl Unpacker<'_> {
     fn problem(&mut self, entry: &str, problem: impl Into<String>) {
@@ -321,7 +320,7 @@ impl Unpacker<'_> {
     fn count_entry(&mut self) -> Result<(), Stop> {
         self.report.entries += 1;
         if self.report.entries > self.limits.max_entries {
-            return Err(Stop::Archive(format!(
+            return Err(Stop(format!(
                 "more than {} entries (the entry cap): the rest is not unpacked",
                 self.limits.max_entries
             )));
@@ -442,12 +441,12 @@ impl Unpacker<'_> {
                     self.report.files += 1;
                     self.report.bytes += n;
                     self.problem(name, format!("{why} after {n} bytes; those are kept"));
-                    return Err(Stop::Archive(format!("{name}: {why}")));
+                    return Err(Stop(format!("{name}: {why}")));
                 }
                 let _ = std::fs::remove_file(&dest);
                 self.problem(name, why.clone());
                 if self.total + n > self.limits.max_total_bytes || keep_partial {
-                    return Err(Stop::Archive(format!("{name}: {why}")));
+                    return Err(Stop(format!("{name}: {why}")));
                 }
                 Ok(())
             }
@@ -459,12 +458,12 @@ impl Unpacker<'_> {
             ArchiveKind::Zip => self.zip(archive, prefix),
             ArchiveKind::Tar => match File::open(archive) {
                 Ok(f) => self.tar(BufReader::with_capacity(256 * 1024, f), None, prefix),
-                Err(e) => Err(Stop::Archive(format!("cannot read: {e}"))),
+                Err(e) => Err(Stop(format!("cannot read: {e}"))),
             },
             ArchiveKind::TarGz => match File::open(archive) {
                 Ok(f) => {
                     let n = Arc::new(AtomicU64::new(0));
-                    let counted = CountingReader {
+                    let counted = super::Counting {
                         inner: f,
                         n: n.clone(),
                     };
@@ -474,10 +473,10 @@ impl Unpacker<'_> {
                     ));
                     self.tar(gz, Some(n), prefix)
                 }
-                Err(e) => Err(Stop::Archive(format!("cannot read: {e}"))),
+                Err(e) => Err(Stop(format!("cannot read: {e}"))),
             },
         };
-        if let Err(Stop::Archive(why)) = r {
+        if let Err(Stop(why)) = r {
             let msg = if prefix.as_os_str().is_empty() {
                 why
             } else {
@@ -489,7 +488,7 @@ impl Unpacker<'_> {
 
     fn zip(&mut self, path: &Path, prefix: &Path) -> Result<(), Stop> {
         self.archive_unpacked = 0;
-        let f = File::open(path).map_err(|e| Stop::Archive(format!("cannot read: {e}")))?;
+        let f = File::open(path).map_err(|e| Stop(format!("cannot read: {e}")))?;
         let opened = zip::ZipArchive::new(BufReader::with_capacity(256 * 1024, f));
         // The zip reader keeps one entry per name: when the directory lists more entries
         // than it kept, some names repeat, and only reading the entries in order shows them.
@@ -536,11 +535,11 @@ impl Unpacker<'_> {
             Err(open_err) => {
                 // No readable central directory (a truncated download, most often): read the
                 // entries one after another from the start, as far as they go.
-                let f = File::open(path).map_err(|e| Stop::Archive(format!("cannot read: {e}")))?;
+                let f = File::open(path).map_err(|e| Stop(format!("cannot read: {e}")))?;
                 let n = Arc::new(AtomicU64::new(0));
                 let mut r = BufReader::with_capacity(
                     64 * 1024,
-                    CountingReader {
+                    super::Counting {
                         inner: f,
                         n: n.clone(),
                     },
@@ -560,12 +559,12 @@ impl Unpacker<'_> {
                         }
                         Ok(None) if duplicates => return Ok(()),
                         Ok(None) => {
-                            return Err(Stop::Archive(format!(
+                            return Err(Stop(format!(
                                 "the zip's directory is missing or corrupt ({open_err}); the entries before it were read"
                             )));
                         }
                         Err(e) => {
-                            return Err(Stop::Archive(if read_any {
+                            return Err(Stop(if read_any {
                                 format!(
                                     "corrupt or truncated zip ({e}); the entries before it were read"
                                 )
@@ -589,12 +588,12 @@ impl Unpacker<'_> {
         let mut ar = tar::Archive::new(r);
         let entries = ar
             .entries()
-            .map_err(|e| Stop::Archive(format!("not a readable tar: {e}")))?;
+            .map_err(|e| Stop(format!("not a readable tar: {e}")))?;
         for entry in entries {
             let mut e = match entry {
                 Ok(e) => e,
                 Err(err) => {
-                    return Err(Stop::Archive(format!(
+                    return Err(Stop(format!(
                         "corrupt or truncated tar ({err}); the entries before it were read"
                     )));
                 }
@@ -671,19 +670,6 @@ enum Compressed<'a> {
     Plain,
 }
 
-struct CountingReader<R> {
-    inner: R,
-    n: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n.fetch_add(k as u64, Ordering::Relaxed);
-        Ok(k)
-    }
-}
-
 /// Unpacks `archive` into the workspace's bundle folder (once per distinct content) and
 /// returns the report and the folder to ingest. Nested archives are unpacked in place, into
 /// `<entry>.d/` beside them, up to `limits.max_depth`.
@@ -698,8 +684,8 @@ pub fn unpack(
         format: kind.as_str().into(),
         ..BundleReport::default()
     };
-    let hash = match file_hash(archive) {
-        Ok(h) => h,
+    let hash = match sha256_file(archive) {
+        Ok(h) => h.chars().take(16).collect::<String>(),
         Err(e) => {
             report.error = Some(format!("cannot read: {e}"));
             return report;
@@ -940,11 +926,7 @@ pub fn check_manifest(manifest: &Path) -> (Option<String>, Vec<BundleProblem>) {
                 continue;
             }
             if let Some(want) = s(f, "sha256") {
-                let got = File::open(&full).and_then(|fh| {
-                    let mut h = sha2::Sha256::new();
-                    io::copy(&mut BufReader::with_capacity(1 << 20, fh), &mut h)?;
-                    Ok(hex(&h.finalize()))
-                });
+                let got = sha256_file(&full);
                 match got {
                     Ok(got) if !got.eq_ignore_ascii_case(&want) => problems.push(BundleProblem {
                         entry: p,

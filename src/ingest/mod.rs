@@ -593,10 +593,10 @@ fn is_gzip(path: &Path) -> io::Result<bool> {
     Ok(n.len() == 2 && magic == [0x1f, 0x8b])
 }
 
-/// Counts the bytes read from disk, for progress.
-struct Counting<R> {
-    inner: R,
-    n: Arc<std::sync::atomic::AtomicU64>,
+/// Counts the bytes read from disk (for progress, and for a bundle's compression ratio).
+pub(crate) struct Counting<R> {
+    pub(crate) inner: R,
+    pub(crate) n: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {

@@ -213,17 +213,23 @@ fn handle(
     c: &Counters,
 ) {
     c.requests.fetch_add(1, Ordering::Relaxed);
-    let wire = match header(&req, "content-type").map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    }) {
-        Some(t) if t == "application/x-protobuf" => Wire::Proto,
-        _ => Wire::Json,
+    // The media type without parameters (`application/json; charset=utf-8`).
+    let ctype = header(&req, "content-type")
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    // Answers go in the request's encoding; JSON when it is neither.
+    let wire = if ctype == "application/x-protobuf" {
+        Wire::Proto
+    } else {
+        Wire::Json
     };
-    let result = accept(&mut req, store, spool, cfg, wire);
+    let result = accept(&mut req, store, spool, cfg, &ctype, wire);
     let (code, body) = match result {
         Ok(done) => {
             let (items, counter) = match done.signal {
@@ -274,6 +280,7 @@ fn accept(
     store: &Store,
     spool: &Spool,
     cfg: &ReceiverConfig,
+    ctype: &str,
     wire: Wire,
 ) -> std::result::Result<Accepted, Refusal> {
     // Bound to loopback, no other host can connect; bound wider by choice, others are still
@@ -306,15 +313,6 @@ fn accept(
             format!("{}: only POST is accepted", req.method()),
         ));
     }
-    let ctype = header(req, "content-type")
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
     if ctype != "application/json" && ctype != "application/x-protobuf" {
         return Err(Refusal(
             415,

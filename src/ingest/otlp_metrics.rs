@@ -130,12 +130,19 @@ fn time_ms(p: &Value) -> Option<i64> {
     (ns > 0).then_some(ns / 1_000_000)
 }
 
+/// The data points of a gauge, sum, histogram or summary.
+fn points(d: &Value) -> impl Iterator<Item = &Value> {
+    d.get("dataPoints")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
 fn fmt_le(b: f64) -> String {
     if b == f64::INFINITY {
         "+Inf".into()
     } else {
-        let s = format!("{b}");
-        s
+        format!("{b}")
     }
 }
 
@@ -202,12 +209,6 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
         .unwrap_or_default()
         .to_string();
     let empty = Vec::new();
-    let points = |d: &Value| -> Vec<Value> {
-        d.get("dataPoints")
-            .and_then(Value::as_array)
-            .unwrap_or(&empty)
-            .clone()
-    };
     let labels_of = |p: &Value| -> Vec<(String, String)> {
         let mut l: Vec<(String, String)> = base.to_vec();
         for (k, v) in attrs(p.get("attributes")) {
@@ -224,6 +225,14 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
             t_ms: t,
             value: v,
         });
+    };
+    // Histograms, exponential histograms and summaries all end in `_sum` and `_count`.
+    let sum_count = |out: &mut Mapped, p: &Value, labels: Vec<(String, String)>, t: i64| {
+        if let Some(s) = float(p.get("sum")) {
+            push(out, &format!("{name}_sum"), labels.clone(), t, s);
+        }
+        let count = int(p.get("count")).unwrap_or(0.0);
+        push(out, &format!("{name}_count"), labels, t, count);
     };
     let mut bad_points = 0u64;
     let (kind, metrics): (&'static str, Vec<String>);
@@ -252,8 +261,8 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
         };
         for p in points(d) {
             let v = float(p.get("asDouble")).or_else(|| int(p.get("asInt")));
-            match (time_ms(&p), v) {
-                (Some(t), Some(v)) => push(out, &metric, labels_of(&p), t, v),
+            match (time_ms(p), v) {
+                (Some(t), Some(v)) => push(out, &metric, labels_of(p), t, v),
                 _ => bad_points += 1,
             }
         }
@@ -272,11 +281,11 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
             });
         }
         for p in points(d) {
-            let Some(t) = time_ms(&p) else {
+            let Some(t) = time_ms(p) else {
                 bad_points += 1;
                 continue;
             };
-            let labels = labels_of(&p);
+            let labels = labels_of(p);
             let bounds: Vec<f64> = p
                 .get("explicitBounds")
                 .and_then(Value::as_array)
@@ -303,10 +312,7 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
                     push(out, &format!("{name}_bucket"), l, t, count);
                 }
             }
-            if let Some(s) = float(p.get("sum")) {
-                push(out, &format!("{name}_sum"), labels.clone(), t, s);
-            }
-            push(out, &format!("{name}_count"), labels, t, count);
+            sum_count(out, p, labels, t);
         }
         family = name.clone();
         kind = "histogram";
@@ -323,56 +329,36 @@ fn map_metric(m: &Value, base: &[(String, String)], out: &mut Mapped) {
             dropped: false,
         });
         for p in points(d) {
-            let Some(t) = time_ms(&p) else {
+            let Some(t) = time_ms(p) else {
                 bad_points += 1;
                 continue;
             };
-            let labels = labels_of(&p);
-            if let Some(s) = float(p.get("sum")) {
-                push(out, &format!("{name}_sum"), labels.clone(), t, s);
-            }
-            push(
-                out,
-                &format!("{name}_count"),
-                labels,
-                t,
-                int(p.get("count")).unwrap_or(0.0),
-            );
+            let labels = labels_of(p);
+            sum_count(out, p, labels, t);
         }
         family = name.clone();
         kind = "histogram";
         metrics = vec![format!("{name}_sum"), format!("{name}_count")];
     } else if let Some(d) = m.get("summary") {
         for p in points(d) {
-            let Some(t) = time_ms(&p) else {
+            let Some(t) = time_ms(p) else {
                 bad_points += 1;
                 continue;
             };
-            let labels = labels_of(&p);
+            let labels = labels_of(p);
             for q in p
                 .get("quantileValues")
                 .and_then(Value::as_array)
                 .unwrap_or(&empty)
             {
-                if let (Some(qq), Some(v)) = (
-                    float(q.get("quantile")).or(Some(0.0)),
-                    float(q.get("value")).or(Some(0.0)),
-                ) {
-                    let mut l = labels.clone();
-                    l.push(("quantile".into(), format!("{qq}")));
-                    push(out, &name, l, t, v);
-                }
+                // proto3 leaves zero values out: a missing quantile or value is 0.
+                let qq = float(q.get("quantile")).unwrap_or(0.0);
+                let v = float(q.get("value")).unwrap_or(0.0);
+                let mut l = labels.clone();
+                l.push(("quantile".into(), format!("{qq}")));
+                push(out, &name, l, t, v);
             }
-            if let Some(s) = float(p.get("sum")) {
-                push(out, &format!("{name}_sum"), labels.clone(), t, s);
-            }
-            push(
-                out,
-                &format!("{name}_count"),
-                labels,
-                t,
-                int(p.get("count")).unwrap_or(0.0),
-            );
+            sum_count(out, p, labels, t);
         }
         family = name.clone();
         kind = "summary";
