@@ -121,6 +121,58 @@ fn a_followed_folder_picks_up_new_files() {
     store.close();
 }
 
+#[test]
+fn ingest_follow_keeps_up_with_agentgen_live_including_rotation() {
+    let dir = Dir::new();
+    let log = dir.path("live.log");
+    let mut writer = Command::new("python3")
+        .arg(crate::util::shared().join("agentgen/agentgen.py"))
+        .args([
+            "live",
+            "--style",
+            "mixed",
+            "--rate",
+            "300",
+            "--duration",
+            "6",
+            "--rotate-every",
+            "2",
+            "--warmup",
+            "5",
+            "-o",
+        ])
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let follow = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg("--db")
+        .arg(dir.db())
+        .args(["ingest", "--follow", "--duration", "9s"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(writer.wait().unwrap().success());
+    assert!(
+        follow.status.success(),
+        "{}",
+        String::from_utf8_lossy(&follow.stderr)
+    );
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.path("live.log.truth.json")).unwrap()).unwrap();
+    let written = truth["live"]["lines_written"].as_i64().unwrap();
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(logs(&store), written, "{truth}");
+    let skipped: i64 = store
+        .reader()
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM skipped_lines", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(skipped, 0, "a half-written line was stored as skipped");
+    store.close();
+}
+
 /// POSTs `body` to the receiver; returns status and body.
 fn post(addr: &str, path: &str, ctype: &str, gzip: bool, body: &[u8]) -> (u16, Vec<u8>) {
     let mut req = ureq::post(&format!("http://{addr}{path}")).set("Content-Type", ctype);

@@ -563,7 +563,7 @@ fn walk_dir(
 }
 
 /// How many bytes of content identify a source.
-const FINGERPRINT_BYTES: usize = 1024;
+pub(crate) const FINGERPRINT_BYTES: usize = 1024;
 /// A file whose first units hold no JSON at all is not a JSON log.
 const GIVE_UP_UNITS: u64 = 1000;
 /// Largest OTLP request accepted as one unit.
@@ -585,12 +585,18 @@ fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
-fn is_gzip(path: &Path) -> io::Result<bool> {
-    let mut f = File::open(path)?;
-    let mut magic = [0u8; 2];
-    let n = read_up_to(&mut f, 2)?;
-    magic[..n.len()].copy_from_slice(&n);
-    Ok(n.len() == 2 && magic == [0x1f, 0x8b])
+/// A handle of `file` positioned at `offset`. Every reader of one ingest pass comes from
+/// the one `File` opened at its start, so a rename racing the pass (rotation) cannot make
+/// two reads see two different files.
+fn handle_at(file: &File, offset: u64) -> io::Result<File> {
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(offset))?;
+    Ok(f)
+}
+
+fn is_gzip(file: &File) -> io::Result<bool> {
+    let n = read_up_to(&mut handle_at(file, 0)?, 2)?;
+    Ok(n[..] == [0x1f, 0x8b])
 }
 
 /// Counts the bytes read from disk (for progress, and for a bundle's compression ratio).
@@ -608,17 +614,17 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Opens the content stream of a file (decompressed for gzip).
-fn open_content(path: &Path, gz: bool) -> io::Result<Box<dyn Read>> {
-    open_content_counted(path, gz, Arc::default())
+fn open_content(file: &File, gz: bool) -> io::Result<Box<dyn Read>> {
+    open_content_counted(file, gz, Arc::default())
 }
 
 fn open_content_counted(
-    path: &Path,
+    file: &File,
     gz: bool,
     n: Arc<std::sync::atomic::AtomicU64>,
 ) -> io::Result<Box<dyn Read>> {
     let f = Counting {
-        inner: File::open(path)?,
+        inner: handle_at(file, 0)?,
         n,
     };
     Ok(if gz {
@@ -633,31 +639,30 @@ fn open_content_counted(
 /// Opens the content positioned at `offset`; also returns the byte before it (to know
 /// whether the cursor sits at a line start).
 fn open_at(
-    path: &Path,
+    file: &File,
     gz: bool,
     offset: u64,
     n: Arc<std::sync::atomic::AtomicU64>,
 ) -> io::Result<(Box<dyn Read>, Option<u8>)> {
     if offset == 0 {
-        return Ok((open_content_counted(path, gz, n)?, None));
+        return Ok((open_content_counted(file, gz, n)?, None));
     }
     if gz {
-        let mut r = open_content_counted(path, gz, n)?;
+        let mut r = open_content_counted(file, gz, n)?;
         io::copy(&mut (&mut r).take(offset - 1), &mut io::sink())?;
         let prev = read_up_to(&mut r, 1)?.first().copied();
         Ok((r, prev))
     } else {
-        let mut f = File::open(path)?;
-        f.seek(SeekFrom::Start(offset - 1))?;
+        let mut f = handle_at(file, offset - 1)?;
         let prev = read_up_to(&mut f, 1)?.first().copied();
         n.fetch_add(offset, Ordering::Relaxed);
         Ok((Box::new(Counting { inner: f, n }), prev))
     }
 }
 
-fn mtime_ns_and_year(path: &Path) -> (i64, i64) {
-    let ns = std::fs::metadata(path)
-        .and_then(|m| m.modified())
+fn mtime_ns_and_year(meta: &std::fs::Metadata) -> (i64, i64) {
+    let ns = meta
+        .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_nanos() as i64);
@@ -947,14 +952,16 @@ fn ingest_file_inner(
     };
     let abs = std::fs::canonicalize(path).map_err(unreadable)?;
     let path_str = abs.display().to_string();
-    let gz = is_gzip(path).map_err(unreadable)?;
+    let file = File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    let gz = is_gzip(&file).map_err(unreadable)?;
     let head = {
-        let mut r = open_content(path, gz).map_err(unreadable)?;
+        let mut r = open_content(&file, gz).map_err(unreadable)?;
         read_up_to(&mut r, FINGERPRINT_BYTES).map_err(unreadable)?
     };
     let fp_head = (head.len() >= 64).then(|| fnv64(&head[..64]));
-    let size = std::fs::metadata(path).map_err(unreadable)?.len();
-    let (mtime_ns, year) = mtime_ns_and_year(path);
+    let size = meta.len();
+    let (mtime_ns, year) = mtime_ns_and_year(&meta);
 
     let existing = {
         let conn = store.reader()?;
@@ -1022,11 +1029,12 @@ fn ingest_file_inner(
     }
 
     if prom_text::looks_like_exposition(&head) || has_exposition_extension(path) {
-        return ingest_exposition(run, path, gz, mtime_ns);
+        return ingest_exposition(run, path, &file, gz, mtime_ns);
     }
 
     let disk_bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (reader, prev_byte) = open_at(path, gz, start.0, disk_bytes.clone()).map_err(unreadable)?;
+    let (reader, prev_byte) =
+        open_at(&file, gz, start.0, disk_bytes.clone()).map_err(unreadable)?;
     // Resuming right after a record that ended without a newline: the newline that follows
     // is that record's, not a blank line.
     let mut swallow_newline = matches!(prev_byte, Some(b) if b != b'\n');
@@ -1304,6 +1312,7 @@ const EXPOSITION_MAX_BYTES: u64 = 512 << 20;
 fn ingest_exposition(
     mut run: FileRun<'_>,
     path: &Path,
+    file: &File,
     gz: bool,
     mtime_ns: i64,
 ) -> Result<FileReport> {
@@ -1311,7 +1320,7 @@ fn ingest_exposition(
         path: path.to_owned(),
         source,
     };
-    let mut r = open_content(path, gz).map_err(unreadable)?;
+    let mut r = open_content(file, gz).map_err(unreadable)?;
     let mut bytes = Vec::new();
     (&mut r)
         .take(EXPOSITION_MAX_BYTES + 1)
@@ -1422,7 +1431,8 @@ pub fn read_raw(path: &Path, gz: bool, offset: u64, len: u64, max: u64) -> Resul
         source,
     };
     let mut r: Box<dyn Read> = if gz {
-        let mut r = open_content(path, true).map_err(unreadable)?;
+        let f = File::open(path).map_err(unreadable)?;
+        let mut r = open_content(&f, true).map_err(unreadable)?;
         io::copy(&mut (&mut r).take(offset), &mut io::sink()).map_err(unreadable)?;
         r
     } else {

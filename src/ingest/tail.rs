@@ -96,21 +96,25 @@ fn find_by_id(path: &Path, id: (u64, u64)) -> Option<PathBuf> {
         .find(|p| p != path && file_id(p) == Some(id))
 }
 
-/// Moves the newest source recorded at `from` to `to` (the same file, renamed).
+/// Moves the source of the file that was at `from` to `to` (the same file, renamed).
 fn repoint(store: &Store, from: &Path, to: &Path) {
     let (Ok(from), Ok(to)) = (std::fs::canonicalize(from), std::fs::canonicalize(to)) else {
+        return;
+    };
+    let Ok(head) = std::fs::File::open(&to).and_then(|f| {
+        use std::io::Read;
+        let mut v = Vec::with_capacity(super::FINGERPRINT_BYTES);
+        f.take(super::FINGERPRINT_BYTES as u64)
+            .read_to_end(&mut v)?;
+        Ok(v)
+    }) else {
         return;
     };
     let (from, to) = (from.display().to_string(), to.display().to_string());
     if let Some(w) = store.writer() {
         // A failure leaves the fingerprint lookup to find it, as without this step.
         let _ = w.exec(move |c| {
-            c.execute(
-                "UPDATE sources SET path = ?2 WHERE id = \
-                 (SELECT id FROM sources WHERE path = ?1 ORDER BY id DESC LIMIT 1)",
-                rusqlite::params![from, to],
-            )?;
-            Ok(())
+            crate::store::queries::sources::repoint(c, &from, &to, &head).map(|_| ())
         });
     }
 }

@@ -39,14 +39,10 @@ pub fn find(
     head: &[u8],
     fp_head: Option<i64>,
 ) -> Result<Option<SourceCursor>> {
-    let matches = |s: &SourceCursor| !s.fingerprint.is_empty() && head.starts_with(&s.fingerprint);
     let mut by_path = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM sources WHERE path = ?1 ORDER BY id DESC"
     ))?;
-    let found = by_path
-        .query_map(params![path], row)?
-        .filter_map(|r| r.ok())
-        .find(|s| matches(s));
+    let found = best_match(by_path.query_map(params![path], row)?, head);
     if found.is_some() {
         return Ok(found);
     }
@@ -56,11 +52,49 @@ pub fn find(
     let mut by_fp = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM sources WHERE fp_head = ?1 ORDER BY id DESC"
     ))?;
-    let found = by_fp
-        .query_map(params![h], row)?
-        .filter_map(|r| r.ok())
-        .find(|s| matches(s));
-    Ok(found)
+    Ok(best_match(by_fp.query_map(params![h], row)?, head))
+}
+
+/// Of `sources` (newest first), the one whose fingerprint `head` starts with, the longest
+/// such fingerprint winning: a file first read when it held a few bytes has a short
+/// fingerprint that the start of another file of the same log can share, so the source
+/// that recorded more of this content is the surer match. Ties go to the newest.
+fn best_match(
+    sources: impl Iterator<Item = rusqlite::Result<SourceCursor>>,
+    head: &[u8],
+) -> Option<SourceCursor> {
+    let mut best: Option<SourceCursor> = None;
+    for s in sources.filter_map(|r| r.ok()) {
+        if s.fingerprint.is_empty() || !head.starts_with(&s.fingerprint) {
+            continue;
+        }
+        if best
+            .as_ref()
+            .is_none_or(|b| s.fingerprint.len() > b.fingerprint.len())
+        {
+            best = Some(s);
+        }
+    }
+    best
+}
+
+/// Moves the newest source recorded at `from` whose content `head` still starts with to
+/// `to` (the same file, renamed by a rotation). Returns whether one moved.
+///
+/// Checking the content keeps a source recorded for the file that took `from`'s place
+/// (when a pass read the new file before the rename was noticed) where it is.
+pub fn repoint(conn: &Connection, from: &str, to: &str, head: &[u8]) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLS} FROM sources WHERE path = ?1 ORDER BY id DESC"
+    ))?;
+    let Some(src) = best_match(stmt.query_map(params![from], row)?, head) else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE sources SET path = ?2 WHERE id = ?1",
+        params![src.id, to],
+    )?;
+    Ok(true)
 }
 
 /// A source by id.
