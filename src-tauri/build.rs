@@ -38,6 +38,14 @@ const COMMANDS: &[&str] = &[
     "costs_overview",
     "costs_export_chart",
     "costs_save_report",
+    "live_status",
+    "live_follow",
+    "live_unfollow",
+    "live_receiver_set",
+    "live_demo_start",
+    "live_demo_stop",
+    "export_bundle",
+    "workspace_open_for_bundle",
 ];
 
 fn main() {

@@ -21,13 +21,13 @@ fn support(name: &str) -> PathBuf {
 }
 
 /// A private session bus that starts no services on demand.
-struct Bus {
+pub(crate) struct Bus {
     child: Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Bus {
-    fn start() -> Bus {
+    pub(crate) fn start() -> Bus {
         let mut child = Command::new("dbus-daemon")
             .arg(format!(
                 "--config-file={}",
@@ -58,13 +58,13 @@ impl Drop for Bus {
 }
 
 /// The notification recorder (tests/support/notify_recorder.py) on a bus.
-struct Recorder {
+pub(crate) struct Recorder {
     child: Child,
     log: PathBuf,
 }
 
 impl Recorder {
-    fn start(bus: &Bus, dir: &Dir, extra: &[&str]) -> Recorder {
+    pub(crate) fn start(bus: &Bus, dir: &Dir, extra: &[&str]) -> Recorder {
         let log = dir.path("notifications.jsonl");
         let mut child = Command::new("/usr/bin/python3")
             .arg(support("notify_recorder.py"))
@@ -87,7 +87,7 @@ impl Recorder {
         Recorder { child, log }
     }
 
-    fn records(&self) -> Vec<Value> {
+    pub(crate) fn records(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()

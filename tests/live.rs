@@ -44,6 +44,20 @@ fn messages(store: &Store) -> Vec<String> {
         .collect()
 }
 
+/// `agentgen live` appending mixed-style lines to `log` (mid-stream: 5 s of warm-up).
+fn agentgen_live(log: &Path, args: &[&str]) -> std::process::Child {
+    Command::new("python3")
+        .arg(crate::util::shared().join("agentgen/agentgen.py"))
+        .args(["live", "--style", "mixed", "--warmup", "5"])
+        .args(args)
+        .arg("-o")
+        .arg(log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn append(p: &Path, s: &str) {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -125,27 +139,10 @@ fn a_followed_folder_picks_up_new_files() {
 fn ingest_follow_keeps_up_with_agentgen_live_including_rotation() {
     let dir = Dir::new();
     let log = dir.path("live.log");
-    let mut writer = Command::new("python3")
-        .arg(crate::util::shared().join("agentgen/agentgen.py"))
-        .args([
-            "live",
-            "--style",
-            "mixed",
-            "--rate",
-            "300",
-            "--duration",
-            "6",
-            "--rotate-every",
-            "2",
-            "--warmup",
-            "5",
-            "-o",
-        ])
-        .arg(&log)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut writer = agentgen_live(
+        &log,
+        &["--rate", "300", "--duration", "6", "--rotate-every", "2"],
+    );
     let follow = Command::new(env!("CARGO_BIN_EXE_sightline"))
         .arg("--db")
         .arg(dir.db())
@@ -374,4 +371,225 @@ fn the_otlp_receiver_takes_json_and_protobuf_and_refuses_what_it_must() {
     if let Ok(s) = Arc::try_unwrap(store) {
         s.close();
     }
+}
+
+/// Runs the `sightline` binary with a private session bus and a private cache; returns its
+/// output once it ends (every caller bounds it with --duration).
+fn sightline_on_bus(db: &Path, bus: &str, cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("SIGHTLINE_DB")
+        .env("XDG_CACHE_HOME", cache)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .output()
+        .unwrap()
+}
+
+fn query_value(db: &Path, expr: &str) -> f64 {
+    let o = crate::util::sightline(db, &["query", expr, "--json"]);
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = v.to_string();
+    // An instant vector of one series or a scalar: the number is the last string in it.
+    let n = match &v["result"] {
+        Value::Array(a) if !a.is_empty() => a[0]["value"][1].clone(),
+        Value::Array(_) => return 0.0,
+        other => other.get(1).cloned().unwrap_or(Value::Null),
+    };
+    n.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| n.as_f64())
+        .unwrap_or_else(|| panic!("no value in {text}"))
+}
+
+/// `sightline demo --live`: the log it appends, the /metrics it serves and the spans it sends
+/// over OTLP all land in its workspace, and the incident makes the built-in rules fire a
+/// desktop notification on the session bus.
+#[test]
+fn demo_live_feeds_log_metrics_and_otlp_and_its_incident_notifies_the_desktop() {
+    let dir = Dir::new();
+    let bus = crate::alerts_live::Bus::start();
+    let rec = crate::alerts_live::Recorder::start(&bus, &dir, &[]);
+    let out = dir.path("live");
+    let o = sightline_on_bus(
+        &dir.db(),
+        &bus.address,
+        &dir.path("cache"),
+        &[
+            "demo",
+            "--live",
+            "-o",
+            out.to_str().unwrap(),
+            "--incident-at",
+            "3s",
+            "--duration",
+            "30s",
+        ],
+    );
+    let (text, err) = (crate::util::stdout(&o), crate::util::stderr(&o));
+    assert!(o.status.success(), "{err}");
+    assert!(
+        text.contains("FIRING   {alertname=\"ToolFailingRepeatedly\"")
+            && text.contains("tool=\"search_web\""),
+        "the incident did not fire ToolFailingRepeatedly:\n{text}\n{err}"
+    );
+    let notes = rec.records();
+    assert!(
+        notes.iter().any(|n| n["app_name"] == "Sightline"
+            && n["summary"]
+                .as_str()
+                .is_some_and(|s| s.contains("search_web"))),
+        "no desktop notification about search_web: {notes:?}\n{text}"
+    );
+
+    // What the demo says it did, against what the workspace holds.
+    let said = err
+        .lines()
+        .rfind(|l| l.starts_with("live demo:") && l.contains("span(s) sent"))
+        .unwrap_or_else(|| panic!("no summary line:\n{err}"));
+    let nums: Vec<f64> = said
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (started, lines_played, spans_sent) = (nums[0], nums[2], nums[3]);
+    assert!(started >= 8.0 && spans_sent >= 15.0, "{said}");
+    let db = out.join("live-demo.db");
+    let log = out.join("agent-runtime.log");
+    let in_file = std::fs::read(&log)
+        .unwrap()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count() as i64;
+    assert_eq!(in_file as f64, lines_played, "{said}");
+    let store = Store::open(&db).unwrap();
+    let followed = logs(&store);
+    let otlp_spans = count(
+        &store,
+        "SELECT COUNT(*) FROM spans WHERE name LIKE 'chat %' OR name LIKE 'execute_tool %'",
+    );
+    store.close();
+    // Lines written after the watch's last pass are read by the next ingest, from its cursor.
+    assert!(
+        followed > 0 && followed <= in_file,
+        "{followed} of {in_file}"
+    );
+    assert_eq!(otlp_spans as f64, spans_sent, "{said}");
+    let r = crate::util::sightline(&db, &["ingest", log.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", crate::util::stderr(&r));
+    let store = Store::open(&db).unwrap();
+    assert_eq!(logs(&store), in_file, "a line was read twice or lost");
+    let runs = count(&store, "SELECT COUNT(*) FROM runs");
+    store.close();
+    assert_eq!(runs as f64, started, "{said}");
+    // Scraped: the agent's own counters, and `up`.
+    assert!(query_value(&db, "sum(agent_tool_calls_total)") > 0.0);
+    assert!(query_value(&db, "sum(agent_tool_calls_total{status=\"error\"})") >= 2.0);
+    assert_eq!(query_value(&db, "max_over_time(up[5m])"), 1.0);
+}
+
+/// agentgen's live log writer and its /metrics server, both with an error burst, against
+/// `sightline watch`: every line written is read exactly once, and both bursts end in a
+/// desktop notification (one from the log's derived series, one from the scraped counter).
+#[test]
+fn agentgen_live_log_and_metrics_bursts_against_watch_end_in_desktop_notifications() {
+    let dir = Dir::new();
+    let log = dir.path("agent.log");
+    let rules = dir.write(
+        "burst.yml",
+        r#"
+groups:
+  - name: burst
+    interval: 1s
+    rules:
+      - alert: LoggedErrors
+        expr: sum(sightline_log_records_total{level="error"}) >= 5
+        labels:
+          severity: critical
+        annotations:
+          summary: "{{ $value }} error lines logged"
+      - alert: ScrapedLLMErrorBurst
+        expr: sum(agent_llm_errors_total) - sum(agent_llm_errors_total offset 3s) >= 6
+        for: 1s
+        labels:
+          severity: critical
+        annotations:
+          summary: "{{ $value }} LLM errors in 3 s"
+"#,
+    );
+    let bus = crate::alerts_live::Bus::start();
+    let rec = crate::alerts_live::Recorder::start(&bus, &dir, &[]);
+    let served = crate::scrape::serve(
+        "none",
+        &[
+            "--speed",
+            "10",
+            "--error-burst-at",
+            "5",
+            "--burst-duration",
+            "8",
+        ],
+    );
+    let mut writer = agentgen_live(
+        &log,
+        &[
+            "--rate",
+            "200",
+            "--duration",
+            "14",
+            "--error-burst-at",
+            "4",
+            "--burst-duration",
+            "6",
+        ],
+    );
+    let url = format!("http://127.0.0.1:{}/metrics", served.1);
+    let o = sightline_on_bus(
+        &dir.db(),
+        &bus.address,
+        &dir.path("cache"),
+        &[
+            "watch",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--follow",
+            log.to_str().unwrap(),
+            "--scrape",
+            &url,
+            "--scrape-interval",
+            "1s",
+            "--duration",
+            "20s",
+        ],
+    );
+    assert!(writer.wait().unwrap().success());
+    let text = crate::util::stdout(&o);
+    assert!(o.status.success(), "{}", crate::util::stderr(&o));
+    for name in ["LoggedErrors", "ScrapedLLMErrorBurst"] {
+        assert!(
+            text.contains(&format!("FIRING   {{alertname=\"{name}\"")),
+            "{name} did not fire:\n{text}"
+        );
+    }
+    let notes = rec.records();
+    for want in ["error lines logged", "LLM errors in 3 s"] {
+        assert!(
+            notes
+                .iter()
+                .any(|n| n["summary"].as_str().is_some_and(|s| s.contains(want))),
+            "no notification saying {want:?}: {notes:?}"
+        );
+    }
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.path("agent.log.truth.json")).unwrap()).unwrap();
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(
+        logs(&store),
+        truth["live"]["lines_written"].as_i64().unwrap(),
+        "{}",
+        truth["live"]
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM skipped_lines"), 0);
+    store.close();
 }

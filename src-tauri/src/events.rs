@@ -19,6 +19,8 @@ pub enum MenuActionKind {
     ShowAlerts,
     ShowSources,
     ShowKeys,
+    Export,
+    StartLiveDemo,
 }
 
 /// The alerts changed (an evaluation moved an alert, or a notification was delivered).
@@ -34,4 +36,16 @@ pub struct AlertsChanged {
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct AlertOpen {
     pub alerts: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+/// New data landed in the open workspace (from followed files, the OTLP receiver, a scrape
+/// or an ingest). Sent at most four times a second, whatever the rate of records.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct DataChanged {
+    /// Log records were added.
+    pub logs: bool,
+    /// Spans were added (runs grew or ended).
+    pub spans: bool,
+    /// Metric samples were added.
+    pub samples: bool,
 }

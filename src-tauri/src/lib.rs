@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod error;
 pub mod events;
+pub mod live;
 pub mod state;
 
 use std::path::PathBuf;
@@ -57,11 +58,20 @@ pub fn specta_builder<R: Runtime>() -> Builder<R> {
             commands::costs::costs_overview,
             commands::costs::costs_export_chart,
             commands::costs::costs_save_report,
+            commands::live::live_status,
+            commands::live::live_follow,
+            commands::live::live_unfollow,
+            commands::live::live_receiver_set,
+            commands::live::live_demo_start,
+            commands::live::live_demo_stop,
+            commands::live::export_bundle,
+            commands::live::workspace_open_for_bundle,
         ])
         .events(collect_events![
             MenuAction,
             events::AlertsChanged,
-            events::AlertOpen
+            events::AlertOpen,
+            events::DataChanged
         ])
 }
 
@@ -120,6 +130,14 @@ fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<Menu<R>> {
                 true,
                 Some("CmdOrCtrl+Shift+O"),
             )?,
+            &MenuItem::with_id(app, "export", "Export Bundle…", true, Some("CmdOrCtrl+E"))?,
+            &MenuItem::with_id(
+                app,
+                "start_live_demo",
+                "Start Live Demo",
+                true,
+                None::<&str>,
+            )?,
             &PredefinedMenuItem::separator(app)?,
             // Not PredefinedMenuItem::quit: muda has no GTK quit item (it shows greyed out).
             &MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?,
@@ -166,6 +184,8 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, state: AppState) -> tauri
                     "show_metrics" => MenuActionKind::ShowMetrics,
                     "show_alerts" => MenuActionKind::ShowAlerts,
                     "show_keys" => MenuActionKind::ShowKeys,
+                    "export" => MenuActionKind::Export,
+                    "start_live_demo" => MenuActionKind::StartLiveDemo,
                     _ => return,
                 };
                 let _ = MenuAction { action }.emit(app);
@@ -231,7 +251,14 @@ fn alerts_wiring<R: Runtime>(app: &tauri::AppHandle<R>) {
         },
     );
     if let Some(state) = app.try_state::<AppState>() {
-        state.alert_sink.set(sink);
+        state.sinks.alerts.set(sink);
+        let handle = app.clone();
+        state
+            .sinks
+            .data
+            .set(std::sync::Arc::new(move |ev: events::DataChanged| {
+                let _ = ev.emit(&handle);
+            }));
     }
 }
 

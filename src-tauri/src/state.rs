@@ -10,6 +10,14 @@ use sightline::ingest::scrape::ScrapeManager;
 use sightline::store::Store;
 
 use crate::error::{AppError, AppResult, from_engine};
+use crate::live::{DataSlot, Live};
+
+/// Where a workspace's loops report to the window.
+#[derive(Debug, Clone, Default)]
+pub struct Sinks {
+    pub alerts: SinkSlot,
+    pub data: DataSlot,
+}
 
 /// What the alert loop tells the window (set up once the app runs).
 /// Called with each event and how many alerts fire.
@@ -39,12 +47,14 @@ impl SinkSlot {
 
 /// An open workspace, its scrape targets and its alert loop (running while it is open).
 pub struct Workspace {
+    /// Followed files, the OTLP receiver and the live demo (stopped with the workspace).
+    pub live: Live,
     pub scrapes: ScrapeManager,
     pub alerts: Mutex<Option<AlertRunner>>,
     /// Why the workspace's rules could not all be loaded, if so.
     pub alerts_problem: Mutex<Option<String>>,
     sink: SinkSlot,
-    pub store: Store,
+    pub store: Arc<Store>,
     pub path: PathBuf,
     pub is_demo: bool,
 }
@@ -59,11 +69,13 @@ impl std::fmt::Debug for Workspace {
 }
 
 impl Workspace {
-    pub fn open(path: &Path, is_demo: bool, sink: SinkSlot) -> AppResult<Workspace> {
+    pub fn open(path: &Path, is_demo: bool, sinks: &Sinks) -> AppResult<Workspace> {
         let name = path.display().to_string();
-        let store = Store::open(path).map_err(|e| from_engine(e, &name))?;
+        let store = Arc::new(Store::open(path).map_err(|e| from_engine(e, &name))?);
         let scrapes = ScrapeManager::start(&store, None).map_err(|e| from_engine(e, &name))?;
+        let sink = sinks.alerts.clone();
         let w = Workspace {
+            live: Live::start(store.clone(), sinks.data.clone()),
             scrapes,
             alerts: Mutex::new(None),
             alerts_problem: Mutex::new(None),
@@ -151,15 +163,15 @@ pub struct AppState {
     /// Raised by `ingest_cancel`; lowered when an ingest starts.
     pub ingest_cancel: Arc<AtomicBool>,
     pub startup_paths: Mutex<Vec<PathBuf>>,
-    /// Where alert loops report to the window.
-    pub alert_sink: SinkSlot,
+    /// Where alert loops and data watchers report to the window.
+    pub sinks: Sinks,
 }
 
 impl AppState {
     /// Opens `db` (or records why it could not be opened).
     pub fn new(db: PathBuf, demo_dir: PathBuf, startup_paths: Vec<PathBuf>) -> AppState {
-        let alert_sink = SinkSlot::default();
-        let slot = match Workspace::open(&db, false, alert_sink.clone()) {
+        let sinks = Sinks::default();
+        let slot = match Workspace::open(&db, false, &sinks) {
             Ok(w) => Slot::Open(Arc::new(w)),
             Err(e) => Slot::Failed(e),
         };
@@ -170,7 +182,7 @@ impl AppState {
             ingest_running: AtomicBool::new(false),
             ingest_cancel: Arc::new(AtomicBool::new(false)),
             startup_paths: Mutex::new(startup_paths),
-            alert_sink,
+            sinks,
         }
     }
 

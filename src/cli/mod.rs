@@ -72,7 +72,8 @@ enum Command {
     Query(query::Cmd),
     /// Check rule files and run rule unit tests (promtool's format)
     Rules(rules::Cmd),
-    /// Write the demo agent session (three services, three log dialects)
+    /// Write the demo agent session (three services, three log dialects), or play one live
+    /// (--live: a log file, /metrics and OTLP at once, with an incident that fires alerts)
     Demo(demo::Cmd),
 }
 

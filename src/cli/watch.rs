@@ -173,7 +173,47 @@ impl Cmd {
         })
     }
 
+    /// The watch behind `sightline demo --live`: the built-in rules over a log file, a
+    /// `/metrics` URL and an OTLP receiver on a free port.
+    pub fn for_live_demo(
+        log: PathBuf,
+        metrics_url: String,
+        duration: Option<String>,
+        no_desktop: bool,
+        json: bool,
+    ) -> Cmd {
+        Cmd {
+            rules: Vec::new(),
+            scrape: vec![metrics_url],
+            scrape_interval: "1s".into(),
+            follow: vec![log],
+            otlp: Some("127.0.0.1:0".into()),
+            otlp_max_body: 32 << 20,
+            config: None,
+            eval_interval: "5s".into(),
+            webhook: Vec::new(),
+            group_by: None,
+            group_wait: None,
+            group_interval: None,
+            repeat_interval: None,
+            no_resolved: false,
+            no_desktop,
+            desktop_timeout: None,
+            duration,
+            json,
+        }
+    }
+
     pub fn run(self, db: &Path) -> anyhow::Result<ExitCode> {
+        self.run_with(db, |_| {})
+    }
+
+    /// Runs the watch; `on_ready` gets the OTLP receiver's address once it listens.
+    pub fn run_with(
+        self,
+        db: &Path,
+        on_ready: impl FnOnce(Option<std::net::SocketAddr>),
+    ) -> anyhow::Result<ExitCode> {
         let cfg = self.runner_config()?;
         let scrape_every = dur("--scrape-interval", &self.scrape_interval)?;
         let mut scrapes = Vec::new();
@@ -214,6 +254,7 @@ impl Cmd {
             }
             None => None,
         };
+        on_ready(receiver.as_ref().map(|r| r.addr()));
         let json = self.json;
         let failed_once = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
         let on_event = Box::new(move |ev: RunnerEvent| {

@@ -50,6 +50,23 @@ impl Follower {
         }
     }
 
+    /// Follows `path` too (once).
+    pub fn add(&mut self, path: PathBuf) {
+        if !self.paths.contains(&path) {
+            self.paths.push(path);
+        }
+    }
+
+    /// Stops following `path`.
+    pub fn remove(&mut self, path: &Path) {
+        self.paths.retain(|p| p != path);
+        self.ids.remove(path);
+    }
+
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
     /// Reads what is new in every followed path. Paths that do not exist (yet) are waited
     /// for, not reported.
     pub fn pass(&mut self, store: &Store) -> IngestReport {

@@ -327,6 +327,91 @@ async costsSaveReport(startMs: number | null, endMs: number | null, path: string
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async liveStatus() : Promise<Result<LiveStatus, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Reads these files or folders as they grow (from where the workspace's cursor is).
+ */
+async liveFollow(paths: string[]) : Promise<Result<LiveStatus, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_follow", { paths }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async liveUnfollow(path: string) : Promise<Result<LiveStatus, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_unfollow", { path }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Turns the OTLP/HTTP receiver on at `addr` (default 127.0.0.1:4318), or off with null.
+ */
+async liveReceiverSet(enabled: boolean, addr: string | null) : Promise<Result<LiveStatus, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_receiver_set", { enabled, addr }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Switches to a fresh live-demo workspace and starts playing an agent session into it
+ * through a followed log file, a scraped `/metrics` and the OTLP receiver (on a free port),
+ * with the built-in alert rules; an incident after 20 s makes them fire.
+ */
+async liveDemoStart() : Promise<Result<WorkspaceInfo, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_demo_start") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops the live demo (what it played stays in its workspace).
+ */
+async liveDemoStop() : Promise<Result<LiveStatus, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("live_demo_stop") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Writes a bundle (zip) of the open workspace to `path`.
+ */
+async exportBundle(path: string, options: ExportOptions) : Promise<Result<ExportReport, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("export_bundle", { path, options }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Switches to a new workspace named after `bundle` (beside the user's workspace); the UI
+ * then opens the bundle into it.
+ */
+async workspaceOpenForBundle(bundle: string) : Promise<Result<WorkspaceInfo, AppError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("workspace_open_for_bundle", { bundle }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -336,10 +421,12 @@ async costsSaveReport(startMs: number | null, endMs: number | null, path: string
 export const events = __makeEvents__<{
 alertOpen: AlertOpen,
 alertsChanged: AlertsChanged,
+dataChanged: DataChanged,
 menuAction: MenuAction
 }>({
 alertOpen: "alert-open",
 alertsChanged: "alerts-changed",
+dataChanged: "data-changed",
 menuAction: "menu-action"
 })
 
@@ -581,6 +668,56 @@ computed: number;
  */
 unpriced: number }
 /**
+ * New data landed in the open workspace (from followed files, the OTLP receiver, a scrape
+ * or an ingest). Sent at most four times a second, whatever the rate of records.
+ */
+export type DataChanged = { 
+/**
+ * Log records were added.
+ */
+logs: boolean; 
+/**
+ * Spans were added (runs grew or ended).
+ */
+spans: boolean; 
+/**
+ * Metric samples were added.
+ */
+samples: boolean }
+/**
+ * What to export: every run (in a time range), or some runs.
+ */
+export type ExportOptions = { 
+/**
+ * Trace ids; empty = every run in the range.
+ */
+runs: string[]; 
+/**
+ * Unix ms.
+ */
+since_ms: number | null; until_ms: number | null; redact: boolean; 
+/**
+ * More field names whose values are masked (with `redact`).
+ */
+redact_fields: string[] }
+/**
+ * What an export wrote.
+ */
+export type ExportReport = { path: string; runs: number; spans: number; log_records: number; 
+/**
+ * Lines written to `logs/` (a line can hold several records, as an OTLP logs request).
+ */
+log_lines: number; series: number; samples: number; rule_groups: number; alerts: number; bytes: number; 
+/**
+ * Secrets masked, by kind (empty without redaction).
+ */
+redacted: Partial<{ [key in string]: number }>; 
+/**
+ * Things the reader should know (records written from the workspace because their file
+ * is gone, and the like).
+ */
+notes: string[] }
+/**
  * The report for one file.
  */
 export type FileReport = { path: string; status: FileStatus; 
@@ -667,6 +804,34 @@ rule_files: RuleFileReport[]; errors: PathError[]; records_added: number; spans_
  */
 export type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal"
 /**
+ * What has been played so far.
+ */
+export type LiveDemoStats = { runs_started: number; runs_ended: number; log_lines: number; spans_sent: number; 
+/**
+ * Spans the receiver refused or could not be reached for (kept for the next send).
+ */
+send_failures: number; incident: boolean; metrics_url: string; log_path: string }
+/**
+ * The live state shown in the Sources view.
+ */
+export type LiveStatus = { 
+/**
+ * Files and folders read as they grow.
+ */
+following: string[]; 
+/**
+ * The OTLP/HTTP receiver, when on.
+ */
+receiver: ReceiverStatus | null; 
+/**
+ * The live demo, when playing.
+ */
+demo: LiveDemoStats | null; 
+/**
+ * The last problem reading a followed path, if any.
+ */
+follow_error: string | null }
+/**
  * One record in full.
  */
 export type LogDetail = { row: LogRowDto; parent_span_id: string | null; 
@@ -710,7 +875,7 @@ ts_ms: number; level: Level; message: string; source: string; line: number; trac
  * A menu item was chosen; the UI runs the same action as its toolbar button.
  */
 export type MenuAction = { action: MenuActionKind }
-export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_metrics" | "show_alerts" | "show_sources" | "show_keys"
+export type MenuActionKind = "open_files" | "open_folder" | "show_logs" | "show_runs" | "show_metrics" | "show_alerts" | "show_sources" | "show_keys" | "export" | "start_live_demo"
 /**
  * A metric name with what the browser shows about it.
  */
@@ -741,6 +906,23 @@ export type QueryResult = { series: SeriesPoints[]; scalar: boolean;
  * More series matched than a chart shows; only the first are here.
  */
 truncated: boolean }
+/**
+ * Counters of what the receiver took in (for the app's status line and the benchmark).
+ */
+export type ReceiverStats = { requests: number; rejected_requests: number; spans: number; log_records: number; samples: number; 
+/**
+ * Items (spans, records, points) refused inside accepted requests.
+ */
+rejected_items: number; 
+/**
+ * The last request refused, and why.
+ */
+last_error: string | null }
+export type ReceiverStatus = { 
+/**
+ * `127.0.0.1:4318`
+ */
+addr: string; stats: ReceiverStats }
 /**
  * What checking rule text found; `groups`/`rules` count what would run.
  */

@@ -40,7 +40,27 @@ pub async fn ingest_paths(
             })),
             ..IngestOptions::default()
         };
-        Ok(sightline::ingest::ingest(&w.store, &paths, &opts))
+        let report = {
+            // Not while the follower reads: both would start from the same cursors.
+            let _g = w
+                .live
+                .ingest_lock
+                .lock()
+                .map_err(|_| crate::state::poisoned())?;
+            sightline::ingest::ingest(&w.store, &paths, &opts)
+        };
+        // Plain log files go on being read as they grow (as `tail -f` would); archives,
+        // compressed files and folders are read once.
+        let plain: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| is_plain_file(p))
+            .take(MAX_AUTO_FOLLOW)
+            .cloned()
+            .collect();
+        if !plain.is_empty() {
+            w.live.follow(&plain);
+        }
+        Ok(report)
     })
     .await;
     state.ingest_running.store(false, Ordering::SeqCst);
@@ -51,6 +71,23 @@ pub async fn ingest_paths(
         ws.restart_alerts()?;
     }
     result
+}
+
+/// At most this many files opened at once are followed on their own.
+const MAX_AUTO_FOLLOW: usize = 32;
+
+/// A regular file that is neither an archive nor compressed.
+fn is_plain_file(p: &std::path::Path) -> bool {
+    p.is_file()
+        && matches!(sightline::ingest::bundle::detect(p), Ok(None))
+        && std::fs::File::open(p)
+            .and_then(|mut f| {
+                use std::io::Read;
+                let mut m = [0u8; 2];
+                let n = f.read(&mut m)?;
+                Ok(!(n == 2 && m == [0x1f, 0x8b]))
+            })
+            .unwrap_or(false)
 }
 
 /// Stops the running ingest after its current batch; what was committed stays.

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod app;
 pub mod costs;
 pub mod ingest;
+pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod runs;

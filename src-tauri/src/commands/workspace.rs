@@ -41,11 +41,11 @@ pub async fn workspace_info(state: State<'_, AppState>) -> AppResult<WorkspaceIn
 #[specta::specta]
 pub async fn workspace_open_demo(state: State<'_, AppState>) -> AppResult<WorkspaceInfo> {
     let dir = state.demo_dir.clone();
-    let sink = state.alert_sink.clone();
+    let sinks = state.sinks.clone();
     let w = blocking(move || {
         let files =
             sightline::demo::write_demo(&dir.join("files")).map_err(|e| from_engine(e, ""))?;
-        let w = Workspace::open(&dir.join("workspace.db"), true, sink)?;
+        let w = Workspace::open(&dir.join("workspace.db"), true, &sinks)?;
         let report = sightline::ingest::ingest(
             &w.store,
             &files,
@@ -68,8 +68,8 @@ pub async fn workspace_open_demo(state: State<'_, AppState>) -> AppResult<Worksp
 #[specta::specta]
 pub async fn workspace_open_default(state: State<'_, AppState>) -> AppResult<WorkspaceInfo> {
     let db = state.default_db.clone();
-    let sink = state.alert_sink.clone();
-    let w = blocking(move || Workspace::open(&db, false, sink).map(Arc::new)).await?;
+    let sinks = state.sinks.clone();
+    let w = blocking(move || Workspace::open(&db, false, &sinks).map(Arc::new)).await?;
     state.replace(Slot::Open(w.clone()))?;
     blocking(move || info(&w)).await
 }

@@ -64,3 +64,33 @@ pub fn stats(conn: &Connection) -> Result<Stats> {
     s.last = last.map(crate::model::format_rfc3339_nanos);
     Ok(s)
 }
+
+/// Where the workspace's data ends: the newest log record, span and sample write. Cheap
+/// (three index lookups), for noticing that something new arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeMarks {
+    pub logs: i64,
+    pub spans: i64,
+    pub samples: i64,
+}
+
+pub fn change_marks(conn: &Connection) -> Result<ChangeMarks> {
+    Ok(conn.query_row(
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM logs),
+                (SELECT coalesce(max(rowid), 0) FROM spans),
+                (SELECT coalesce(max(seq), 0) FROM sample_writes)",
+        [],
+        |r| {
+            Ok(ChangeMarks {
+                logs: r.get(0)?,
+                spans: r.get(1)?,
+                samples: r.get(2)?,
+            })
+        },
+    )?)
+}
+
+/// SQLite's `data_version`: changes when another connection commits (see its docs).
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}

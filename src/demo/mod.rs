@@ -6,6 +6,8 @@
 //! limits, failing tools, a burst of search timeouts, one run that gives up, and the odd
 //! non-JSON line a crashing process leaves behind. Deterministic: the same files every time.
 
+pub mod live;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
