@@ -962,6 +962,69 @@ def alerts_view_rule_editor_validates_fires_notifies_on_the_desktop_and_silences
     wd.screenshot("alerts-silenced")
 
 
+def runs_listed(wd):
+    return len(wd.find_all("[data-testid=run-row]"))
+
+
+@test
+def live_demo_from_the_empty_state_grows_the_runs_and_its_incident_notifies_the_desktop(ctx):
+    """"Start live demo" on the empty workspace switches to the live demo: the Runs list grows
+    on its own (no click) as runs arrive through the log, /metrics and OTLP; a run opens with
+    its spans while the session goes on; the status bar shows it live; the incident after 20 s
+    makes the built-in rules fire, and the desktop notification arrives on a private D-Bus.
+    Stopping the demo stops the growth."""
+    address, log = private_bus_with_recorder(ctx)
+    wd = ctx.launch(env_extra={"DBUS_SESSION_BUS_ADDRESS": address})
+    wd.click(wait("the start button", lambda: wd.find_all("[data-testid=start-live-demo]"))[0])
+    wait("the Runs view", lambda: wd.find_all("[data-testid=runs-list]"), timeout=20)
+    wait("the live indicator", lambda: wd.find_all("[data-testid=live-indicator]"))
+    first = wait("the first runs", lambda: runs_listed(wd) >= 2 and runs_listed(wd), timeout=30)
+    wait("more runs, with no click", lambda: runs_listed(wd) > first, timeout=30)
+    wd.screenshot("live-demo-runs")
+    # A run opens while the session goes on (the list keeps its place).
+    tid = wd.js("const r = document.querySelector('[data-testid=run-row]'); r.click(); return r.dataset.traceId")
+    wait("the run view", lambda: wd.find_all(f"[data-testid=run-view][data-trace-id='{tid}']"))
+    wait("its spans", lambda: wd.find_all("[data-testid=span-row]"))
+
+    def notified():
+        if not os.path.exists(log):
+            return None
+        notes = [json.loads(l) for l in open(log) if l.strip()]
+        return [n for n in notes if n["app_name"] == "Sightline"] or None
+    notes = wait("a desktop notification from the incident", notified, timeout=90)
+    assert any("search_web" in n["summary"] or "gpt-4o-mini" in n["summary"] for n in notes), notes
+    wd.screenshot("live-demo-notified")
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wd.click(wait("the demo's stop button", lambda: wd.find_all("[data-testid=live-demo-stop]"))[0])
+    wait("the demo stopped", lambda: not wd.find_all("[data-testid=live-demo-stop]"))
+    no_error_shown(wd)
+
+
+@test
+def a_log_opened_in_the_app_is_followed_as_agentgen_writes_it(ctx):
+    """A log file opened from the command line is read as it grows: agentgen's live writer
+    (half-written lines included) appends to it, the row count follows on its own, and ends
+    at exactly the lines written; the Sources view lists it as followed."""
+    f = os.path.join(ctx.tmp, "agent.log")
+    with open(f, "w") as out:
+        out.write('{"ts":"2024-06-01T12:00:00Z","level":"info","msg":"agent service started"}\n')
+    wd = ctx.launch([f])
+    wait_count(wd, 1, "the first line")
+    writer = subprocess.Popen([sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "live",
+                               "--style", "mixed", "--rate", "150", "--duration", "8", "--warmup", "5",
+                               "-o", f], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctx.helpers.append(writer)
+    writer.log_path = os.devnull
+    wait("rows arriving while it writes", lambda: (row_count(wd) or 0) > 0 and writer.poll() is None, timeout=20)
+    assert writer.wait(30) == 0
+    written = json.load(open(f + ".truth.json"))["live"]["lines_written"]
+    wait_count(wd, written + 1, "every line written")
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wait("the file listed as followed",
+         lambda: wd.js("return [...document.querySelectorAll('[data-testid=followed-row]')].map(e => e.dataset.path)")
+         == [f])
+    no_error_shown(wd)
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--app", required=True)

@@ -20,10 +20,14 @@ import type {
   Chart,
   ChartQuery,
   CostOverview,
+  DataChanged,
+  ExportOptions,
+  ExportReport,
   IngestProgress,
   IngestReport,
   LogDetail,
   LogFilter,
+  LiveStatus,
   LogRowDto,
   MenuAction,
   MetricInfo,
@@ -57,15 +61,22 @@ export type {
   ChartKind,
   ChartQuery,
   ChartSeries,
+  BundleProblem,
+  BundleReport,
   ChatMessage,
   CostOverview,
   CostRow,
+  DataChanged,
+  ExportOptions,
+  ExportReport,
   FileReport,
   FileStatus,
   HistoryEntry,
   IngestProgress,
   IngestReport,
   Level,
+  LiveDemoStats,
+  LiveStatus,
   LogDetail,
   LogFilter,
   LogRowDto,
@@ -75,7 +86,10 @@ export type {
   NotificationEntry,
   PathError,
   QueryResult,
+  ReceiverStats,
+  ReceiverStatus,
   RuleCheck,
+  RuleFileReport,
   RuleProblem,
   RuleStatus,
   RunColumns,
@@ -115,6 +129,11 @@ export const workspace = {
   info: (): Promise<WorkspaceInfo> => unwrap(commands.workspaceInfo()),
   openDemo: (): Promise<WorkspaceInfo> => unwrap(commands.workspaceOpenDemo()),
   openDefault: (): Promise<WorkspaceInfo> => unwrap(commands.workspaceOpenDefault()),
+  /** Switches to a new workspace named after the bundle file (the UI then ingests the bundle). */
+  openForBundle: (bundle: string): Promise<WorkspaceInfo> => unwrap(commands.workspaceOpenForBundle(bundle)),
+  /** Writes a bundle (zip) of the open workspace to `path`: every run, a range, or some runs. */
+  exportBundle: (path: string, options: ExportOptions): Promise<ExportReport> =>
+    unwrap(commands.exportBundle(path, options)),
 };
 
 export const logs = {
@@ -216,6 +235,28 @@ export const costs = {
     unwrap(commands.costsSaveReport(startMs, endMs, path, dark)),
 };
 
+export const live = {
+  /** Followed files, the OTLP receiver and the live demo of the open workspace. */
+  status: (): Promise<LiveStatus> => unwrap(commands.liveStatus()),
+  /** Reads these files or folders as they grow. */
+  follow: (paths: string[]): Promise<LiveStatus> => unwrap(commands.liveFollow(paths)),
+  unfollow: (path: string): Promise<LiveStatus> => unwrap(commands.liveUnfollow(path)),
+  /**
+   * Turns the OTLP/HTTP receiver on at `addr` (127.0.0.1:4318 when null or empty), or off.
+   * An address that does not parse throws an `InvalidArgument` error.
+   */
+  setReceiver: (enabled: boolean, addr: string | null): Promise<LiveStatus> =>
+    unwrap(commands.liveReceiverSet(enabled, addr)),
+  /** Switches to a fresh live-demo workspace and starts playing an agent session into it. */
+  startDemo: (): Promise<WorkspaceInfo> => unwrap(commands.liveDemoStart()),
+  /** Stops the live demo; what it played stays in its workspace. */
+  stopDemo: (): Promise<LiveStatus> => unwrap(commands.liveDemoStop()),
+  /** New log records, spans or samples landed in the open workspace (at most 4 times a second). */
+  onDataChanged(cb: (e: DataChanged) => void): Promise<Unlisten> {
+    return events.dataChanged.listen((e) => cb(e.payload));
+  },
+};
+
 export const app = {
   /** Paths given on the command line or by the OS ("open with"), to ingest at start. */
   startupPaths: (): Promise<string[]> => unwrap(commands.appStartupPaths()),
@@ -242,6 +283,10 @@ export const desktop = {
   /** The native save dialog; null when the user cancels. */
   pickSavePath(title: string, defaultPath: string, filters: SaveFilter[]): Promise<string | null> {
     return save({ title, defaultPath, filters });
+  },
+  /** The native save dialog for a bundle (a zip); null when the user cancels. */
+  pickBundlePath(defaultPath: string): Promise<string | null> {
+    return save({ title: "Export a bundle", defaultPath, filters: [{ name: "Bundle (zip)", extensions: ["zip"] }] });
   },
   /** Files dragged over and dropped onto the window. */
   onDragDrop(cb: (e: DropEvent) => void): Promise<Unlisten> {

@@ -243,7 +243,8 @@ export const KEYMAP: ReadonlyArray<KeyMapSection> = [
     title: "Everywhere",
     entries: [
       { keys: ["Ctrl+1", "Ctrl+2", "Ctrl+3", "Ctrl+4", "Ctrl+5", "Ctrl+6"], what: "Logs, Runs, Sources, Metrics, Alerts, Costs" },
-      { keys: ["Esc"], what: "Close the detail or this overlay, leave a field" },
+      { keys: ["Ctrl+E"], what: "Export a bundle" },
+      { keys: ["Esc"], what: "Close a dialog, the detail or this overlay, leave a field" },
       { keys: ["?"], what: "Show or hide this key map" },
     ],
   },

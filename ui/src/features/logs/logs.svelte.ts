@@ -5,6 +5,10 @@
 // arrives after the filter changed is dropped, so a slow count or page can never paint old
 // rows under a new filter. Only the pages the viewport needs are fetched (a few at a time),
 // and a small LRU keeps recent pages, so a 10M-row list costs what one screen costs.
+//
+// Live data (followed files, the OTLP receiver) calls `refresh`: the rows on screen stay
+// until their fresh pages arrive, the selection stays on its record, and a list scrolled
+// to its end (tail mode) stays pinned to the newest row.
 
 import { describeUnknown, invalidArgument, logs as api } from "../../api";
 import type { LogDetail, LogFilter, LogRowDto } from "../../api";
@@ -15,6 +19,8 @@ import { PageCache } from "./pageCache";
 import {
   MAX_SPACER_PX,
   firstVisibleRow,
+  isAtEnd,
+  offsetAfterResize,
   offsetToCenter,
   offsetToReveal,
   rowsPerPage,
@@ -252,6 +258,68 @@ export class LogsState {
     this.scheduleFetch();
   }
 
+  /**
+   * Recounts and refetches what is on screen without blanking it (new records landed):
+   * rows stay until their fresh page arrives, the selection stays on its record, and a list
+   * at its end stays at its end. Resolves when the count and the pages on screen are in.
+   */
+  async refresh(): Promise<void> {
+    if (this.filterError !== null) return;
+    const gen = ++this.generation;
+    const filter = this.filter;
+    const tail = this.counted && isAtEnd(this.offset, this.geometry);
+    const selectedId = this.selectedRow?.id ?? null;
+    this.inflight = new Set();
+    this.failed = new Set();
+    this.cache.markStale();
+    try {
+      const n = await api.count(filter);
+      if (gen !== this.generation) return;
+      this.count = n;
+      this.total = n;
+      this.counted = true;
+      this.listError = null;
+      this.offset = offsetAfterResize(this.offset, tail, this.geometry);
+      if (this.selected !== null && this.selected >= n) this.selected = n > 0 ? n - 1 : null;
+      const { first, last } = visibleRange(this.offset, this.geometry, OVERSCAN);
+      const pages = this.cache.pagesFor(first, last);
+      await Promise.all(
+        pages.map(async (page) => {
+          const rows = await api.page(filter, page * PAGE_SIZE, PAGE_SIZE);
+          if (gen !== this.generation) return;
+          this.cache.set(page, rows);
+          this.version++;
+        }),
+      );
+      if (gen !== this.generation) return;
+      this.cache.dropStale();
+      this.keepSelection(selectedId, tail);
+      this.version++;
+    } catch (e) {
+      if (gen === this.generation) this.listError = describeUnknown(e);
+    } finally {
+      if (gen === this.generation) {
+        this.counting = false;
+        // Pages the user scrolled to meanwhile.
+        this.scheduleFetch();
+      }
+    }
+  }
+
+  /** Puts the selection back on record `id` if records landed before it (it moved down). */
+  private keepSelection(id: number | null, tail: boolean): void {
+    if (id === null || this.selected === null) return;
+    if (this.cache.row(this.selected)?.id === id) return;
+    for (const [index, row] of this.cache.freshRows()) {
+      if (row.id !== id) continue;
+      const moved = index - this.selected;
+      this.selected = index;
+      // The record keeps its place on screen (unless the list follows its end).
+      if (!tail) this.offset = offsetAfterResize(this.offset + moved * ROW_HEIGHT, false, this.geometry);
+      return;
+    }
+  }
+
   // ---- pages ------------------------------------------------------------------------
 
   setViewport(px: number): void {
@@ -342,17 +410,18 @@ export class LogsState {
   jumpToError(forward: boolean): void {
     if (this.count === null || this.count === 0) return;
     const from = this.selected ?? firstVisibleRow(this.offset, this.geometry);
-    const gen = this.generation;
+    // Compared by filter, not generation: a live refresh (records added after) keeps positions.
+    const filter = this.filter;
     const seq = ++this.jumpSeq;
     api
-      .nextError(this.filter, from, forward)
+      .nextError(filter, from, forward)
       .then((pos) => {
-        if (gen !== this.generation || seq !== this.jumpSeq) return;
+        if (filter !== this.filter || seq !== this.jumpSeq) return;
         if (pos === null) this.say(forward ? "No error below" : "No error above");
         else this.select(pos, "center");
       })
       .catch((e: unknown) => {
-        if (gen !== this.generation || seq !== this.jumpSeq) return;
+        if (filter !== this.filter || seq !== this.jumpSeq) return;
         this.say(describeUnknown(e));
       });
   }

@@ -82,4 +82,27 @@ describe("PageCache", () => {
     expect(() => new PageCache<number>(0, 1)).toThrow(RangeError);
     expect(() => new PageCache<number>(1, 0)).toThrow(RangeError);
   });
+
+  it("keeps showing stale pages until fresh ones replace them", () => {
+    const c = new PageCache<number>(10, 4);
+    c.set(0, page(0));
+    c.set(1, page(1));
+    c.markStale();
+    expect(c.has(0)).toBe(false);
+    expect(c.row(5)).toBe(5);
+    c.set(0, page(0).map((v) => v + 100));
+    expect(c.has(0)).toBe(true);
+    expect(c.row(5)).toBe(105);
+    expect(c.row(15)).toBe(15);
+    expect([...c.freshRows()].slice(0, 2)).toEqual([
+      [0, 100],
+      [1, 101],
+    ]);
+    c.dropStale();
+    expect(c.row(15)).toBeUndefined();
+    expect(c.row(5)).toBe(105);
+    c.markStale();
+    c.clear();
+    expect(c.row(5)).toBeUndefined();
+  });
 });

@@ -3,11 +3,16 @@
 // The list asks the engine for rows a page at a time; the cache keeps the last `capacity`
 // pages, so scrolling back and forth costs nothing while memory stays bounded at any list
 // length. A `Map` keeps insertion order, which is the LRU order once `get` re-inserts.
+//
+// A live refresh marks the pages stale instead of dropping them: rows keep showing (from the
+// stale pages) until their fresh page arrives, so a list that grows four times a second
+// never blinks to placeholders. `has` counts only fresh pages, so stale ones are refetched.
 
 export class PageCache<T> {
   readonly pageSize: number;
   readonly capacity: number;
   private pages = new Map<number, T[]>();
+  private stale = new Map<number, T[]>();
 
   constructor(pageSize: number, capacity: number) {
     if (pageSize < 1 || capacity < 1) throw new RangeError("pageSize and capacity must be at least 1");
@@ -47,6 +52,7 @@ export class PageCache<T> {
   }
 
   set(page: number, rows: T[]): void {
+    this.stale.delete(page);
     this.pages.delete(page);
     this.pages.set(page, rows);
     while (this.pages.size > this.capacity) {
@@ -56,10 +62,31 @@ export class PageCache<T> {
     }
   }
 
-  /** Row `index` if its page is cached. Does not touch LRU order (rendering reads many rows). */
+  /** Row `index` if its page is cached (fresh, else stale). Does not touch LRU order (rendering reads many rows). */
   row(index: number): T | undefined {
-    const rows = this.pages.get(this.pageOf(index));
-    return rows?.[index - this.pageOf(index) * this.pageSize];
+    const page = this.pageOf(index);
+    const at = index - page * this.pageSize;
+    const fresh = this.pages.get(page);
+    if (fresh !== undefined) return fresh[at];
+    return this.stale.get(page)?.[at];
+  }
+
+  /** Keeps every page for showing but asks for all of them again (`has` is false until then). */
+  markStale(): void {
+    for (const [page, rows] of this.pages) this.stale.set(page, rows);
+    this.pages.clear();
+  }
+
+  /** Forgets the stale pages (their fresh ones are in, or the list moved on). */
+  dropStale(): void {
+    this.stale.clear();
+  }
+
+  /** Fresh rows, by index, for looking a row up after a refresh. */
+  *freshRows(): Generator<[number, T]> {
+    for (const [page, rows] of this.pages) {
+      for (let i = 0; i < rows.length; i++) yield [page * this.pageSize + i, rows[i]];
+    }
   }
 
   /** Marks pages as recently used, so the visible ones are evicted last. */
@@ -69,5 +96,6 @@ export class PageCache<T> {
 
   clear(): void {
     this.pages.clear();
+    this.stale.clear();
   }
 }

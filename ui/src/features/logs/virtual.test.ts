@@ -3,9 +3,11 @@ import {
   MAX_SPACER_PX,
   contentHeight,
   firstVisibleRow,
+  isAtEnd,
   isScaled,
   maxOffset,
   maxScrollTop,
+  offsetAfterResize,
   offsetToCenter,
   offsetToReveal,
   offsetToScrollTop,
@@ -149,5 +151,21 @@ describe("revealing a row", () => {
   it("counts whole rows per page", () => {
     expect(rowsPerPage(g)).toBe(10);
     expect(rowsPerPage(geom(10, 0))).toBe(1);
+  });
+});
+
+describe("tail mode", () => {
+  const g = (total: number) => ({ total, rowHeight: 22, viewport: 220, maxSpacer: MAX_SPACER_PX });
+
+  it("is at the end at the last offset, and when everything fits", () => {
+    expect(isAtEnd(100 * 22 - 220, g(100))).toBe(true);
+    expect(isAtEnd(100 * 22 - 260, g(100))).toBe(false);
+    expect(isAtEnd(0, g(5))).toBe(true);
+  });
+
+  it("stays pinned to the newest row as the list grows, and still when not at the end", () => {
+    expect(offsetAfterResize(100 * 22 - 220, true, g(150))).toBe(150 * 22 - 220);
+    expect(offsetAfterResize(500, false, g(150))).toBe(500);
+    expect(offsetAfterResize(5000, false, g(50))).toBe(50 * 22 - 220);
   });
 });

@@ -119,3 +119,16 @@ export function offsetToCenter(index: number, g: Geometry): number {
 export function rowsPerPage(g: Geometry): number {
   return Math.max(1, Math.floor(g.viewport / g.rowHeight));
 }
+
+/** Whether the list is scrolled to its end (the newest rows of a list in time order): tail mode. */
+export function isAtEnd(offset: number, g: Geometry): boolean {
+  return offset >= maxOffset(g) - 1;
+}
+
+/**
+ * The offset after the list grew or shrank: pinned to the end when it was at the end (tail
+ * mode), else where it was, within the new length.
+ */
+export function offsetAfterResize(offset: number, wasAtEnd: boolean, g: Geometry): number {
+  return wasAtEnd ? maxOffset(g) : clampOffset(offset, g);
+}

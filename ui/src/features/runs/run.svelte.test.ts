@@ -140,3 +140,90 @@ describe("RunState replay", () => {
     }
   });
 });
+
+/** The demo run as it was before its last span (the orphan LLM call) arrived. */
+function withoutLastSpan(v: RunColumns): RunColumns {
+  const n = v.span_id.length - 1;
+  const keep = v.metered.map((p, i) => [p, i] as const).filter(([p]) => p < n);
+  const msgs = v.message_at.map((p, i) => [p, i] as const).filter(([p]) => p < n);
+  return {
+    ...v,
+    run: { ...v.run, spans: n },
+    orphans: v.orphan.filter((p) => p < n).length,
+    span_id: v.span_id.slice(0, n),
+    parent: v.parent.slice(0, n),
+    name: v.name.slice(0, n),
+    tool_name: v.tool_name.slice(0, n),
+    kind: v.kind.slice(0, n),
+    status: v.status.slice(0, n),
+    start: v.start.slice(0, n),
+    end: v.end.slice(0, n),
+    metered: keep.map(([p]) => p),
+    cost: keep.map(([, i]) => v.cost[i]),
+    input_tokens: keep.map(([, i]) => v.input_tokens[i]),
+    output_tokens: keep.map(([, i]) => v.output_tokens[i]),
+    critical: v.critical.filter((p) => p < n),
+    orphan: v.orphan.filter((p) => p < n),
+    message_at: msgs.map(([p]) => p),
+    message: msgs.map(([, i]) => v.message[i]),
+  };
+}
+
+describe("RunState growing while open", () => {
+  const before = withoutLastSpan(demo);
+  const endMs = demo.run.end_ns / 1e6;
+
+  it("follows a run that looks in progress when it opens, and not a finished one", () => {
+    expect(new RunState(demo, endMs + 2_000).followLive).toBe(true);
+    expect(new RunState(demo, endMs + 3_600_000).followLive).toBe(false);
+  });
+
+  it("grows in place, keeping the selection, collapsed subtrees and scroll", () => {
+    const run = new RunState(before, endMs + 3_600_000);
+    run.setViewport(66);
+    run.toggle(1); // iteration 1 collapsed
+    const sel = run.rows[3];
+    run.select(sel);
+    const selId = run.span(sel).span_id;
+    const offset = run.offset;
+    expect(run.tree.n).toBe(13);
+    run.update(demo, endMs + 3_600_000);
+    expect(run.tree.n).toBe(14);
+    expect(run.span(run.selected!).span_id).toBe(selId);
+    expect(run.isCollapsed(1)).toBe(true);
+    expect(run.offset).toBe(offset);
+    expect(run.dataVersion).toBe(1);
+  });
+
+  it("keeps the playhead at the newest moment while following, as the replay grows", () => {
+    const run = new RunState(before, endMs + 1_000);
+    expect(run.followLive).toBe(true);
+    const oldEnd = run.duration;
+    run.update(demo, endMs + 1_000);
+    expect(run.duration).toBeGreaterThanOrEqual(oldEnd);
+    expect(run.playhead).toBe(run.duration);
+    expect(run.replayState.llmDone).toBe(5);
+  });
+
+  it("stops following when the user moves the playhead, and stays where it was put", () => {
+    const run = new RunState(before, endMs + 1_000);
+    run.scrubTo(2 * S);
+    expect(run.followLive).toBe(false);
+    run.update(demo, endMs + 1_000);
+    expect(run.followLive).toBe(false);
+    expect(run.playhead).toBe(2 * S);
+    run.setFollowLive(true);
+    expect(run.playhead).toBe(run.duration);
+    run.replayStart();
+    expect(run.followLive).toBe(false);
+  });
+
+  it("starts following by itself when a run opened at its end turns out to grow", () => {
+    const run = new RunState(before, endMs + 3_600_000);
+    expect(run.followLive).toBe(false);
+    run.update(demo, endMs + 3_600_000);
+    expect(run.followLive).toBe(true);
+    expect(run.live).toBe(true);
+    expect(run.playhead).toBe(run.duration);
+  });
+});

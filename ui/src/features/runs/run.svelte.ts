@@ -10,11 +10,17 @@
 // collapsed set, the scroll offset, the window, the playhead), so Svelte tracks a handful of
 // values instead of 100,000 proxies. The tree, the canvas and the replay panel all read the
 // same `rows` and `offset`, which is what keeps the tree rows and the canvas rows in line.
+//
+// A run that is still going grows while it is open: `update` swaps in the new columns and
+// carries over what the user set up (collapsed subtrees and the selection, by span id; the
+// scroll offset; the window; the playhead), so the tree and the waterfall grow in place.
+// "Follow live" (follow.ts) keeps the playhead at the newest moment as the run grows.
 
 import { describeUnknown, runs as api } from "../../api";
 import type { RunColumns, RunRow, SpanDetail } from "../../api";
 import { MAX_SPACER_PX, offsetToCenter, offsetToReveal, rowsPerPage, visibleRange, type Geometry } from "../logs/virtual";
 import { formatCost } from "./format";
+import { followAfterGrowth, playheadAfterGrowth, runGrew, runLooksLive, windowAfterGrowth } from "./follow";
 import { ReplayIndex, type ReplayState, type ReplayTotals } from "./replay";
 import { ERROR, RunSpans, type SpanView } from "./spans";
 import { clampWindow, fullWindow, panBy, revealRange, zoomAt, type TimeWindow } from "./timeline";
@@ -39,16 +45,64 @@ export interface VisibleSpanRow {
   pos: number;
 }
 
-export class RunState {
-  readonly run: RunRow;
-  readonly orphans: number;
-  readonly criticalPathNs: number;
-  /** The spans as columns in display (pre-)order; `tree` and `replay` use these positions. */
-  readonly spans: RunSpans;
-  readonly tree: SpanTree;
+/** What is read from the engine's columns; replaced whole when the run grows. */
+interface RunData {
+  run: RunRow;
+  orphans: number;
+  criticalPathNs: number;
+  spans: RunSpans;
   /** 1 where the span at that position is collapsed. Changed only through methods that bump `treeVersion`. */
-  readonly collapsed: Uint8Array;
-  private readonly totals: ReplayTotals;
+  collapsed: Uint8Array;
+  totals: ReplayTotals;
+}
+
+function readColumns(view: RunColumns): RunData {
+  const spans = new RunSpans(view);
+  return {
+    run: view.run,
+    orphans: view.orphans,
+    criticalPathNs: view.critical_path_ns,
+    spans,
+    collapsed: new Uint8Array(spans.tree.n),
+    totals: { cost: view.run.cost, inputTokens: view.run.input_tokens, outputTokens: view.run.output_tokens },
+  };
+}
+
+export class RunState {
+  private data: RunData;
+  /** Bumped whenever `update` swaps in new columns (the waterfall redraws its minimap). */
+  dataVersion = $state(0);
+
+  get run(): RunRow {
+    return this.data.run;
+  }
+
+  get orphans(): number {
+    return this.data.orphans;
+  }
+
+  get criticalPathNs(): number {
+    return this.data.criticalPathNs;
+  }
+
+  /** The spans as columns in display (pre-)order; `tree` and `replay` use these positions. */
+  get spans(): RunSpans {
+    return this.data.spans;
+  }
+
+  get tree(): SpanTree {
+    return this.data.spans.tree;
+  }
+
+  /** 1 where the span at that position is collapsed. Changed only through methods that bump `treeVersion`. */
+  get collapsed(): Uint8Array {
+    return this.data.collapsed;
+  }
+
+  private get totals(): ReplayTotals {
+    return this.data.totals;
+  }
+
   private replayIndex: ReplayIndex | null = null;
   private endStateCache: ReplayState | null = null;
   private errorCache: Int32Array | null = null;
@@ -104,17 +158,73 @@ export class RunState {
   private detailTimer: ReturnType<typeof setTimeout> | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(view: RunColumns) {
-    this.run = view.run;
-    this.orphans = view.orphans;
-    this.criticalPathNs = view.critical_path_ns;
-    this.spans = new RunSpans(view);
-    this.tree = this.spans.tree;
-    this.collapsed = new Uint8Array(this.tree.n);
-    this.totals = { cost: view.run.cost, inputTokens: view.run.input_tokens, outputTokens: view.run.output_tokens };
+  /** The run looks in progress (follow.ts): it ended moments ago, waits for its root, or grew. */
+  live = $state(false);
+  /** Keep the playhead at the run's newest moment as it grows. */
+  followLive = $state(false);
+  /** The user moved the playhead since the run opened (so following does not turn on by itself). */
+  private userMoved = false;
+
+  /** `nowMs` is the clock that decides whether the run looks in progress (tests pass one). */
+  constructor(view: RunColumns, nowMs: number = Date.now()) {
+    this.data = $state.raw(readColumns(view));
     this.window = fullWindow(this.spans.extent);
     // The replay starts at the end: the whole run is shown, with its totals.
     this.playhead = this.spans.extent;
+    this.live = runLooksLive(view, nowMs);
+    // A run still going opens following its newest moment.
+    this.followLive = this.live;
+  }
+
+  /**
+   * The run as read again (it grew): swaps in the new columns, keeping collapsed subtrees
+   * and the selection (by span id), the scroll offset, the time window (a whole-run window
+   * stays whole) and the playhead (at the newest end while following).
+   */
+  update(view: RunColumns, nowMs: number = Date.now()): void {
+    const prev = this.data;
+    const next = readColumns(view);
+    const oldDuration = prev.spans.extent;
+    const grew = runGrew({ spans: prev.spans.n, extent: oldDuration }, { spans: next.spans.n, extent: next.spans.extent });
+
+    const posOf = new Map<string, number>();
+    const ids = next.spans.spanId;
+    for (let p = 0; p < next.spans.n; p++) posOf.set(ids[p], p);
+    for (let p = 0; p < prev.spans.n; p++) {
+      if (prev.collapsed[p] !== 1) continue;
+      const at = posOf.get(prev.spans.spanId[p]);
+      if (at !== undefined) next.collapsed[at] = 1;
+    }
+    const selectedId = this.selected === null ? null : prev.spans.spanId[this.selected];
+
+    this.replayIndex = null;
+    this.endStateCache = null;
+    this.errorCache = null;
+    this.llmCache = null;
+    this.costCursor = -1;
+    this.data = next;
+    this.treeVersion++;
+    this.dataVersion++;
+
+    const sel = selectedId === null ? null : (posOf.get(selectedId) ?? null);
+    this.selected = sel;
+    if (sel === null) this.detailOpen = false;
+    this.live = grew || runLooksLive(view, nowMs);
+    if (grew) this.followLive = followAfterGrowth(this.followLive, this.userMoved, this.playhead, oldDuration);
+    const newDuration = next.spans.extent;
+    this.window = windowAfterGrowth(this.window, oldDuration, newDuration, this.followLive);
+    this.playhead = playheadAfterGrowth(this.playhead, newDuration, this.followLive && !this.playing);
+    this.setOffset(this.offset);
+  }
+
+  /** Turns "Follow live" on (the playhead goes to the newest moment and stays there) or off. */
+  setFollowLive(on: boolean): void {
+    this.followLive = on;
+    if (!on) return;
+    this.pause();
+    this.userMoved = false;
+    this.playhead = this.duration;
+    this.follow();
   }
 
   /** The run's length on the time axis, ns. */
@@ -395,15 +505,22 @@ export class RunState {
 
   // ---- replay -----------------------------------------------------------------------
 
-  /** Moves the playhead to `t` (ns since the start), keeping it on screen. */
+  /** The user moves the playhead to `t` (ns since the start): it stays on screen, and "Follow live" stops. */
   scrubTo(t: number): void {
+    this.userMoved = true;
+    this.followLive = false;
+    this.moveTo(t);
+  }
+
+  private moveTo(t: number): void {
     this.playhead = Math.max(0, Math.min(this.duration, t));
     this.follow();
   }
 
+  /** To the end; following, if on, carries on from there. */
   replayEnd(): void {
     this.pause();
-    this.scrubTo(this.duration);
+    this.moveTo(this.duration);
   }
 
   replayStart(): void {
@@ -417,6 +534,9 @@ export class RunState {
 
   play(): void {
     if (this.playing) return;
+    // Playing moves the playhead away from the newest moment.
+    this.userMoved = true;
+    this.followLive = false;
     if (this.playhead >= this.duration) this.playhead = 0;
     this.playing = true;
     this.lastFrame = performance.now();

@@ -4,6 +4,10 @@
 // The list is paged and virtualized like the log list (same geometry, same page cache), so a
 // workspace with a million runs costs what one screen costs. Every request carries the
 // generation of the query it was made for; answers to an older query are dropped.
+//
+// Live data calls `refresh` (the rows on screen stay until their fresh page arrives, the
+// selection stays on its run, sort and filters stay) and `refreshRun` (the open run grows in
+// place). Away from the Runs view the list is only marked `stale`, and refreshed when shown.
 
 import { describeUnknown, invalidArgument, runs as api } from "../../api";
 import type { RunQuery, RunRow, RunSort } from "../../api";
@@ -57,6 +61,8 @@ export class RunsState {
   openError = $state<string | null>(null);
   /** Bumped to ask the list to focus its text box ("/"). */
   focusTextRequest = $state(0);
+  /** New spans landed while the view was away: refresh when it is shown. */
+  stale = false;
 
   private version = $state(0);
   private cache = new PageCache<RunRow>(PAGE_SIZE, CACHE_PAGES);
@@ -191,6 +197,77 @@ export class RunsState {
     this.listError = null;
     this.version++;
     this.fetchVisible();
+  }
+
+  /**
+   * Refetches the pages on screen without blanking them (new spans landed), keeping the
+   * sort, the filters, the scroll position and the selected run. Resolves when they are in.
+   */
+  async refresh(): Promise<void> {
+    this.stale = false;
+    const query = this.query;
+    if (query === null || this.filterError !== null) return;
+    const gen = ++this.generation;
+    const selectedId = this.selectedRow?.trace_id ?? null;
+    this.inflight = new Set();
+    this.failed = new Set();
+    this.cache.markStale();
+    const { first, last } = visibleRange(this.offset, this.geometry, OVERSCAN);
+    // An empty list has no rows on screen, but its first page is where new runs appear.
+    const pages = this.count === null || this.total === 0 ? [0] : this.cache.pagesFor(first, last);
+    try {
+      await Promise.all(
+        pages.map(async (page) => {
+          const res = await api.list({ ...query, limit: PAGE_SIZE, offset: page * PAGE_SIZE });
+          if (gen !== this.generation) return;
+          this.cache.set(page, res.runs);
+          this.count = res.total;
+          this.total = res.total;
+          this.version++;
+        }),
+      );
+      if (gen !== this.generation) return;
+      this.listError = null;
+      this.cache.dropStale();
+      if (this.selected !== null && this.selected >= this.total) this.selected = this.total > 0 ? this.total - 1 : null;
+      this.keepSelection(selectedId);
+      this.setOffset(Math.min(this.offset, Math.max(0, this.total * RUN_ROW_HEIGHT - this.viewport)));
+      this.version++;
+    } catch (e) {
+      if (gen === this.generation) this.listError = describeUnknown(e);
+    } finally {
+      if (gen === this.generation) {
+        this.loading = false;
+        this.scheduleFetch();
+      }
+    }
+  }
+
+  /** Puts the selection back on run `traceId` if it moved (a new run sorted before it). */
+  private keepSelection(traceId: string | null): void {
+    if (traceId === null || this.selected === null) return;
+    if (this.cache.row(this.selected)?.trace_id === traceId) return;
+    for (const [index, row] of this.cache.freshRows()) {
+      if (row.trace_id !== traceId) continue;
+      const moved = index - this.selected;
+      this.selected = index;
+      this.offset = Math.max(0, this.offset + moved * RUN_ROW_HEIGHT);
+      return;
+    }
+  }
+
+  /** Reads the open run again and grows it in place (its tree, waterfall and replay). */
+  async refreshRun(): Promise<void> {
+    const run = this.run;
+    if (run === null) return;
+    const seq = this.openSeq;
+    try {
+      const view = await api.get(run.run.trace_id);
+      if (seq !== this.openSeq || this.run !== run) return;
+      run.update(view);
+    } catch (e) {
+      if (seq === this.openSeq && this.run === run) run.say(`Could not read the run's new spans: ${describeUnknown(e)}`);
+    }
   }
 
   // ---- pages ------------------------------------------------------------------------

@@ -1,7 +1,12 @@
-// The open workspace (its path, size, and whether it is the demo).
+// The open workspace (its path, size, and whether it is a demo), and switching to another:
+// the generated demo, the user's own, a fresh live demo (which starts playing), or a new
+// workspace named after a bundle being opened.
 
-import { describeUnknown, workspace as api } from "../../api";
+import { describeUnknown, live as liveApi, workspace as api } from "../../api";
 import type { WorkspaceInfo } from "../../api";
+
+/** Where `switchTo` goes. */
+export type WorkspaceTarget = "demo" | "default" | "live-demo" | { bundle: string };
 
 export class WorkspaceState {
   info = $state.raw<WorkspaceInfo | null>(null);
@@ -17,12 +22,12 @@ export class WorkspaceState {
     }
   }
 
-  /** Switches to the demo workspace (or back); true when it worked. */
-  async switchTo(which: "demo" | "default"): Promise<boolean> {
+  /** Switches to another workspace; true when it worked. */
+  async switchTo(which: WorkspaceTarget): Promise<boolean> {
     if (this.switching) return false;
     this.switching = true;
     try {
-      this.info = which === "demo" ? await api.openDemo() : await api.openDefault();
+      this.info = await open(which);
       this.error = null;
       return true;
     } catch (e) {
@@ -31,5 +36,17 @@ export class WorkspaceState {
     } finally {
       this.switching = false;
     }
+  }
+}
+
+function open(which: WorkspaceTarget): Promise<WorkspaceInfo> {
+  if (typeof which === "object") return api.openForBundle(which.bundle);
+  switch (which) {
+    case "demo":
+      return api.openDemo();
+    case "default":
+      return api.openDefault();
+    case "live-demo":
+      return liveApi.startDemo();
   }
 }
