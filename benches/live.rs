@@ -154,7 +154,11 @@ fn log_line(i: u64, pad: &str) -> String {
         "{{\"ts\":{}.{:06},\"level\":\"{}\",\"logger\":\"agent.runtime\",\"msg\":\"step {i} done\",\"trace_id\":\"{:032x}\",\"tokens\":{}{pad}}}\n",
         1_717_243_200 + i / 1000,
         (i % 1000) * 1000,
-        if i.is_multiple_of(50) { "error" } else { "info" },
+        if i.is_multiple_of(50) {
+            "error"
+        } else {
+            "info"
+        },
         i / 40,
         i % 997
     )
