@@ -358,24 +358,24 @@ fn line_to_row(rows: &mut Vec<String>) {
 fn main() {
     // `cargo bench` passes --bench; nothing else is read from the command line.
     let only = std::env::var("ONLY").unwrap_or_default();
-    let mut rows = vec![
-        "| what | result | beside it |".to_string(),
-        "|---|---|---|".to_string(),
-    ];
+    println!("| what | result | beside it |\n|---|---|---|");
+    // Each row is printed as soon as it is measured, so a stopped run keeps what it had.
+    let mut rows = Vec::new();
     let want = |k: &str| only.is_empty() || only.split(',').any(|o| o == k);
     if want("bundle") {
         bundle_open(&mut rows);
+        println!("{}", rows.last().map_or("", String::as_str));
     }
     if want("follow") {
         follow_sustained(&mut rows);
+        println!("{}", rows.last().map_or("", String::as_str));
     }
     if want("receiver") {
         receiver(&mut rows);
+        println!("{}", rows.last().map_or("", String::as_str));
     }
     if want("latency") {
         line_to_row(&mut rows);
-    }
-    for r in rows {
-        println!("{r}");
+        println!("{}", rows.last().map_or("", String::as_str));
     }
 }

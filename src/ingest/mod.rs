@@ -594,6 +594,15 @@ fn handle_at(file: &File, offset: u64) -> io::Result<File> {
     Ok(f)
 }
 
+/// A regular file that is neither an archive nor gzip: a log that can be followed as it grows.
+pub fn is_plain_file(path: &Path) -> bool {
+    path.is_file()
+        && matches!(bundle::detect(path), Ok(None))
+        && File::open(path)
+            .and_then(|f| is_gzip(&f))
+            .is_ok_and(|gz| !gz)
+}
+
 fn is_gzip(file: &File) -> io::Result<bool> {
     let n = read_up_to(&mut handle_at(file, 0)?, 2)?;
     Ok(n[..] == [0x1f, 0x8b])

@@ -53,7 +53,7 @@ pub async fn ingest_paths(
         // compressed files and folders are read once.
         let plain: Vec<PathBuf> = paths
             .iter()
-            .filter(|p| is_plain_file(p))
+            .filter(|p| sightline::ingest::is_plain_file(p))
             .take(MAX_AUTO_FOLLOW)
             .cloned()
             .collect();
@@ -75,20 +75,6 @@ pub async fn ingest_paths(
 
 /// At most this many files opened at once are followed on their own.
 const MAX_AUTO_FOLLOW: usize = 32;
-
-/// A regular file that is neither an archive nor compressed.
-fn is_plain_file(p: &std::path::Path) -> bool {
-    p.is_file()
-        && matches!(sightline::ingest::bundle::detect(p), Ok(None))
-        && std::fs::File::open(p)
-            .and_then(|mut f| {
-                use std::io::Read;
-                let mut m = [0u8; 2];
-                let n = f.read(&mut m)?;
-                Ok(!(n == 2 && m == [0x1f, 0x8b]))
-            })
-            .unwrap_or(false)
-}
 
 /// Stops the running ingest after its current batch; what was committed stays.
 #[tauri::command]
