@@ -68,6 +68,45 @@ fn append(p: &Path, s: &str) {
 }
 
 #[test]
+fn a_file_with_nothing_complete_yet_is_empty_not_an_error_and_is_read_once_lines_come() {
+    use sightline::ingest::{FileStatus, ingest};
+    let dir = Dir::new();
+    let log = dir.path("agent.log");
+    std::fs::write(&log, "").unwrap();
+    let store = Store::open(&dir.db()).unwrap();
+    let r = ingest(
+        &store,
+        std::slice::from_ref(&log),
+        &IngestOptions::default(),
+    );
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.files[0].status, FileStatus::Empty);
+    // Blank lines and a first line still being written: nothing complete yet either.
+    append(&log, "\n\n{\"ts\":\"2024-06-01T12:00:00Z\",\"level\":\"in");
+    let mut f = Follower::new(vec![log.clone()], IngestOptions::default());
+    let r = f.pass(&store);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.files[0].status, FileStatus::Empty);
+    assert_eq!(logs(&store), 0);
+    append(&log, "fo\",\"msg\":\"started\"}\n");
+    append(&log, &lines(1, 4));
+    let r = f.pass(&store);
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(r.files[0].status, FileStatus::Ingested);
+    assert_eq!(logs(&store), 4);
+    // A file that is not a log is still refused, with its first bad line.
+    let text = dir.path("notes.txt");
+    std::fs::write(&text, "dear diary\nnot json\n").unwrap();
+    let r = ingest(
+        &store,
+        std::slice::from_ref(&text),
+        &IngestOptions::default(),
+    );
+    assert_eq!(r.files[0].status, FileStatus::NotJson);
+    assert!(r.errors[0].error.contains("no JSON"), "{:?}", r.errors);
+}
+
+#[test]
 fn following_a_file_counts_every_line_exactly_once() {
     let dir = Dir::new();
     let log = dir.path("app.log");
@@ -281,6 +320,17 @@ fn the_otlp_receiver_takes_json_and_protobuf_and_refuses_what_it_must() {
         count(&store, "SELECT COUNT(*) FROM spans"),
         ta["spans"]["total"].as_i64().unwrap() + tb["spans"]["total"].as_i64().unwrap()
     );
+    // The derived series catch up with what arrived: requests put their update off (at most
+    // one a second), and an idle receiver runs it.
+    let spans = ta["spans"]["total"].as_i64().unwrap() + tb["spans"]["total"].as_i64().unwrap();
+    let derived = "SELECT COALESCE(SUM(m), 0) FROM (SELECT MAX(v) AS m FROM samples \
+         JOIN series ON series.id = samples.series_id \
+         WHERE series.metric = 'sightline_spans_total' GROUP BY series_id)";
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count(&store, derived) != spans && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(count(&store, derived), spans, "sightline_spans_total");
 
     // The corpus: logs and metrics, JSON and protobuf.
     let logs_json = corpus("otlp/otlp-proto_examples_logs.json");

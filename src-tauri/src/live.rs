@@ -258,6 +258,10 @@ impl Drop for Live {
         if let Ok(mut l) = self.follow_loop.lock() {
             l.take();
         }
+        // The derived series get what the last passes read (they are updated once a second).
+        if let Ok(mut f) = self.follower.lock() {
+            let _ = f.flush(&self.store);
+        }
     }
 }
 

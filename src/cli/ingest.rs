@@ -213,6 +213,7 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
         let status = match f.status {
             FileStatus::Ingested => "",
             FileStatus::Unchanged => " (unchanged, already ingested)",
+            FileStatus::Empty => " (empty: no complete line yet)",
             FileStatus::NotJson => " (no JSON, ignored)",
             FileStatus::Error => " (error)",
             FileStatus::Cancelled => " (cancelled)",
@@ -257,7 +258,7 @@ fn print_human(out: &mut impl Write, r: &IngestReport) -> std::io::Result<()> {
                 )?;
             }
         }
-        if f.status == FileStatus::NotJson {
+        if matches!(f.status, FileStatus::NotJson | FileStatus::Empty) {
             continue;
         }
         for s in f.skipped_lines.iter().take(SHOW_SKIPPED) {

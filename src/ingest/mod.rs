@@ -130,6 +130,11 @@ pub struct IngestOptions {
     pub progress: Option<ProgressFn>,
     /// Caps on what an archive may unpack to.
     pub bundle_limits: bundle::BundleLimits,
+    /// Bring the derived series up to date before returning. Callers that ingest many
+    /// small pieces (a follower, the OTLP receiver) turn it off and batch the update with a
+    /// [`DeriveLater`]: it recomputes over the whole workspace, so once per piece would make
+    /// a long live session quadratic.
+    pub derive: bool,
 }
 
 impl std::fmt::Debug for IngestOptions {
@@ -141,6 +146,7 @@ impl std::fmt::Debug for IngestOptions {
             .field("cancel", &self.cancel)
             .field("progress", &self.progress.is_some())
             .field("bundle_limits", &self.bundle_limits)
+            .field("derive", &self.derive)
             .finish()
     }
 }
@@ -154,6 +160,7 @@ impl Default for IngestOptions {
             cancel: None,
             progress: None,
             bundle_limits: bundle::BundleLimits::default(),
+            derive: true,
         }
     }
 }
@@ -176,6 +183,9 @@ pub enum FileStatus {
     Ingested,
     /// Already ingested to its end: nothing new.
     Unchanged,
+    /// Holds nothing complete yet (no bytes, blank lines, or a first line still being
+    /// written): not an error, and a followed file is read once lines arrive.
+    Empty,
     /// Holds no JSON (inside a folder this is a note, for a named file an error).
     NotJson,
     /// Could not be read.
@@ -357,7 +367,13 @@ pub fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> IngestR
     report.records_added = report.files.iter().map(|f| f.records_added).sum();
     report.spans_added = report.files.iter().map(|f| f.spans_added).sum();
     report.samples_added = report.files.iter().map(|f| f.samples_added).sum();
-    derive_series(store, &mut report);
+    if opts.derive {
+        let mut later = DeriveLater::new(std::time::Duration::ZERO);
+        later.add(&report);
+        if let Some(e) = later.run(store, true) {
+            report.errors.push(e);
+        }
+    }
     report.skipped = report.files.iter().map(|f| f.skipped).sum();
     report
 }
@@ -455,42 +471,78 @@ fn is_alerts_export(path: &Path) -> bool {
     path.file_name().and_then(|n| n.to_str()) == Some(bundle::ALERTS_FILE)
 }
 
-/// Records a path error: `path` says where, `error` says what (without repeating the path).
-/// Brings the derived series (log counts, span and LLM counters) up to date with what this
-/// ingest added.
-fn derive_series(store: &Store, report: &mut IngestReport) {
-    let paths: Vec<String> = report
-        .files
-        .iter()
-        .filter(|f| f.records_added > 0)
-        .map(|f| f.path.clone())
-        .collect();
-    let spans_changed = report.spans_added > 0;
-    if paths.is_empty() && !spans_changed {
-        return;
+/// Derived-series updates (log counts, span and LLM counters) put off and batched: each
+/// ingest's report is added, and the update runs at most once per `every` (the first one at
+/// once), or when forced (a caller that has gone idle, or is stopping).
+#[derive(Debug)]
+pub struct DeriveLater {
+    every: std::time::Duration,
+    last: Option<std::time::Instant>,
+    /// Sources (by path) that gained log records since the last update.
+    paths: std::collections::BTreeSet<String>,
+    spans: bool,
+}
+
+impl DeriveLater {
+    pub fn new(every: std::time::Duration) -> DeriveLater {
+        DeriveLater {
+            every,
+            last: None,
+            paths: Default::default(),
+            spans: false,
+        }
     }
-    let Some(w) = store.writer() else { return };
-    let r = w.exec(move |conn| {
-        let mut sources = Vec::new();
-        for p in &paths {
-            let id: Option<i64> = conn
-                .query_row("SELECT id FROM sources WHERE path = ?1", [p], |r| r.get(0))
-                .ok();
-            if let Some(id) = id {
-                sources.push((id, crate::metrics::source_label(p)));
+
+    /// Notes what an ingest added.
+    pub fn add(&mut self, report: &IngestReport) {
+        for f in report.files.iter().filter(|f| f.records_added > 0) {
+            if !self.paths.contains(&f.path) {
+                self.paths.insert(f.path.clone());
             }
         }
-        crate::metrics::refresh(conn, &sources, spans_changed).map(|_| ())
-    });
-    if let Err(e) = r {
-        report.errors.push(PathError {
+        self.spans |= report.spans_added > 0;
+    }
+
+    /// Whether an update is waiting.
+    pub fn pending(&self) -> bool {
+        self.spans || !self.paths.is_empty()
+    }
+
+    /// Runs the waiting update if `every` has passed since the last one, or if `force`.
+    /// A failure is returned as an error about the workspace (what was noted is dropped:
+    /// the next update recomputes from the stored data anyway).
+    pub fn run(&mut self, store: &Store, force: bool) -> Option<PathError> {
+        if !self.pending() {
+            return None;
+        }
+        if !force && self.last.is_some_and(|t| t.elapsed() < self.every) {
+            return None;
+        }
+        self.last = Some(std::time::Instant::now());
+        let paths = std::mem::take(&mut self.paths);
+        let spans_changed = std::mem::take(&mut self.spans);
+        let w = store.writer()?;
+        let r = w.exec(move |conn| {
+            let mut sources = Vec::new();
+            for p in &paths {
+                let id: Option<i64> = conn
+                    .query_row("SELECT id FROM sources WHERE path = ?1", [p], |r| r.get(0))
+                    .ok();
+                if let Some(id) = id {
+                    sources.push((id, crate::metrics::source_label(p)));
+                }
+            }
+            crate::metrics::refresh(conn, &sources, spans_changed).map(|_| ())
+        });
+        r.err().map(|e| PathError {
             path: store.path().display().to_string(),
             line: None,
             error: format!("updating the derived metric series: {e}"),
-        });
+        })
     }
 }
 
+/// Records a path error: `path` says where, `error` says what (without repeating the path).
 fn push_error(report: &mut IngestReport, e: &Error, line: Option<u64>) {
     let (path, error) = match e {
         Error::NotFound { path } => (
@@ -1199,7 +1251,16 @@ fn ingest_file_inner(
     }
     run.report.framing = framer.framing().map(Framing::as_str);
     if !seen_json {
-        run.report.status = FileStatus::NotJson;
+        let nothing_yet = run
+            .report
+            .skipped_by_reason
+            .keys()
+            .all(|r| *r == SkipReason::IncompleteLastLine);
+        run.report.status = if nothing_yet {
+            FileStatus::Empty
+        } else {
+            FileStatus::NotJson
+        };
         run.report.bytes_read = framer.position().saturating_sub(start.0);
         return Ok(run.report);
     }

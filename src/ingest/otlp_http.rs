@@ -25,7 +25,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::otlp_proto::{self, Signal};
-use super::{IngestOptions, SkipReason};
+use super::{DeriveLater, IngestOptions, SkipReason};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -97,8 +97,13 @@ impl std::fmt::Debug for Receiver {
 /// at a time (so a pass's report is exactly one request's outcome).
 struct Spool {
     path: PathBuf,
-    lock: Mutex<()>,
+    /// Held for one append-and-ingest; holds the derived-series update that requests put off
+    /// (run at most once a second while requests keep coming, and when the receiver idles).
+    lock: Mutex<DeriveLater>,
 }
+
+/// How often the receiver updates the derived series while requests keep coming.
+const DERIVE_EVERY: Duration = Duration::from_secs(1);
 
 impl Receiver {
     /// Binds `cfg.addr` and starts answering. The store must stay open while it runs.
@@ -122,7 +127,7 @@ impl Receiver {
         })?;
         let spool = Arc::new(Spool {
             path: dir.join(format!("received-{}.jsonl", addr.port())),
-            lock: Mutex::new(()),
+            lock: Mutex::new(DeriveLater::new(DERIVE_EVERY)),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let counters = Arc::new(Counters::default());
@@ -134,10 +139,11 @@ impl Receiver {
                 while !stop.load(Ordering::Relaxed) {
                     match server.recv_timeout(Duration::from_millis(100)) {
                         Ok(Some(req)) => handle(req, &store, &spool, &cfg, &counters),
-                        Ok(None) => {}
+                        Ok(None) => derive_now(&store, &spool, &counters, false),
                         Err(_) => std::thread::sleep(Duration::from_millis(50)),
                     }
                 }
+                derive_now(&store, &spool, &counters, true);
             }));
         }
         Ok(Receiver {
@@ -239,6 +245,9 @@ fn handle(
             };
             counter.fetch_add(items, Ordering::Relaxed);
             c.rejected_items.fetch_add(done.rejected, Ordering::Relaxed);
+            if let Some(e) = done.derive_error {
+                set_error(c, e);
+            }
             (
                 200,
                 success_body(wire, done.signal, done.rejected, &done.why),
@@ -246,9 +255,7 @@ fn handle(
         }
         Err(Refusal(code, msg)) => {
             c.rejected_requests.fetch_add(1, Ordering::Relaxed);
-            if let Ok(mut e) = c.last_error.lock() {
-                *e = Some(format!("{code}: {msg}"));
-            }
+            set_error(c, format!("{code}: {msg}"));
             (code, status_body(wire, code, &msg))
         }
     };
@@ -273,6 +280,8 @@ struct Accepted {
     accepted: u64,
     rejected: u64,
     why: String,
+    /// The derived-series update that ran after it failed (the request itself was stored).
+    derive_error: Option<String>,
 }
 
 fn accept(
@@ -401,9 +410,10 @@ fn accept(
             accepted: 0,
             rejected: 0,
             why: String::new(),
+            derive_error: None,
         });
     }
-    let _one_at_a_time = spool
+    let mut later = spool
         .lock
         .lock()
         .map_err(|_| Refusal(500, "the receiver's spool lock is poisoned".into()))?;
@@ -414,12 +424,18 @@ fn accept(
         .map_err(|e| Refusal(503, format!("cannot write {}: {e}", spool.path.display())))?;
     let opts = IngestOptions {
         report_skipped_lines: 100,
+        derive: false,
         ..IngestOptions::default()
     };
     let report = super::ingest(store, std::slice::from_ref(&spool.path), &opts);
     if let Some(e) = report.errors.first() {
         return Err(Refusal(503, format!("storing the request: {}", e.error)));
     }
+    later.add(&report);
+    // What was stored is stored: a failed series update is the receiver's error, not the
+    // request's.
+    let derive_error = later.run(store, false);
+    drop(later);
     let accepted = match signal {
         Signal::Traces => report.files.iter().map(|f| f.spans_added).sum(),
         Signal::Logs => report.records_added,
@@ -448,7 +464,25 @@ fn accept(
         accepted,
         rejected,
         why: why.join("; "),
+        derive_error: derive_error.map(|e| e.error),
     })
+}
+
+fn set_error(c: &Counters, e: String) {
+    if let Ok(mut last) = c.last_error.lock() {
+        *last = Some(e);
+    }
+}
+
+/// Runs the derived-series update the requests put off, when it is due (the receiver is
+/// idle) or at once (`force`: it is stopping).
+fn derive_now(store: &Store, spool: &Spool, c: &Counters, force: bool) {
+    let Ok(mut later) = spool.lock.lock() else {
+        return;
+    };
+    if let Some(e) = later.run(store, force) {
+        set_error(c, e.error);
+    }
 }
 
 fn too_big(cap: usize) -> Refusal {

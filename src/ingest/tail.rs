@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{IngestOptions, IngestReport, ingest};
+use super::{DeriveLater, IngestOptions, IngestReport, ingest};
 use crate::store::Store;
 
 /// The identity of a file on disk (device and inode), to notice a rename.
@@ -39,14 +39,23 @@ pub struct Follower {
     opts: IngestOptions,
     /// The file each followed file path pointed at on the last pass.
     ids: HashMap<PathBuf, (u64, u64)>,
+    /// The derived series (when `opts.derive` asks), brought up to date at most once a
+    /// second: a pass runs the update when a second has gone by since the last one.
+    derive: Option<DeriveLater>,
 }
 
+/// How often a follower updates the derived series while data keeps coming.
+pub const DERIVE_EVERY: Duration = Duration::from_secs(1);
+
 impl Follower {
-    pub fn new(paths: Vec<PathBuf>, opts: IngestOptions) -> Follower {
+    pub fn new(paths: Vec<PathBuf>, mut opts: IngestOptions) -> Follower {
+        let derive = opts.derive.then(|| DeriveLater::new(DERIVE_EVERY));
+        opts.derive = false;
         Follower {
             paths,
             opts,
             ids: HashMap::new(),
+            derive,
         }
     }
 
@@ -97,7 +106,19 @@ impl Follower {
         if !now.is_empty() {
             merge(&mut report, ingest(store, &now, &self.opts));
         }
+        if let Some(d) = &mut self.derive {
+            d.add(&report);
+            if let Some(e) = d.run(store, false) {
+                report.errors.push(e);
+            }
+        }
         report
+    }
+
+    /// Brings the derived series up to date with everything read so far (a caller about to
+    /// stop, or to evaluate rules on them).
+    pub fn flush(&mut self, store: &Store) -> Option<super::PathError> {
+        self.derive.as_mut().and_then(|d| d.run(store, true))
     }
 }
 
@@ -170,5 +191,11 @@ pub fn follow(
                 std::thread::sleep(Duration::from_millis(20).min(every));
             }
         }
+    }
+    // What the last passes read is in the derived series before this returns.
+    let mut last = IngestReport::default();
+    if let Some(e) = f.flush(store) {
+        last.errors.push(e);
+        on_pass(&last);
     }
 }

@@ -1002,13 +1002,22 @@ def live_demo_from_the_empty_state_grows_the_runs_and_its_incident_notifies_the_
 
 @test
 def a_log_opened_in_the_app_is_followed_as_agentgen_writes_it(ctx):
-    """A log file opened from the command line is read as it grows: agentgen's live writer
+    """A log file opened from the command line is read as it grows: opened while still empty
+    (the agent has not written yet) it is followed, not refused; agentgen's live writer
     (half-written lines included) appends to it, the row count follows on its own, and ends
     at exactly the lines written; the Sources view lists it as followed."""
     f = os.path.join(ctx.tmp, "agent.log")
-    with open(f, "w") as out:
-        out.write('{"ts":"2024-06-01T12:00:00Z","level":"info","msg":"agent service started"}\n')
+    open(f, "w").close()
     wd = ctx.launch([f])
+    followed = lambda: wd.js(
+        "return [...document.querySelectorAll('[data-testid=followed-row]')].map(e => e.dataset.path)")
+    wait("the sources nav", lambda: wd.find_all("[data-testid=nav-sources]"))
+    wd.click(wd.find_all("[data-testid=nav-sources]")[0])
+    wait("the empty file listed as followed", lambda: followed() == [f])
+    no_error_shown(wd)
+    wd.click(wd.find_all("[data-testid=nav-logs]")[0])
+    with open(f, "a") as out:
+        out.write('{"ts":"2024-06-01T12:00:00Z","level":"info","msg":"agent service started"}\n')
     wait_count(wd, 1, "the first line")
     writer = subprocess.Popen([sys.executable, os.path.join(SHARED, "agentgen", "agentgen.py"), "live",
                                "--style", "mixed", "--rate", "150", "--duration", "8", "--warmup", "5",
@@ -1020,9 +1029,7 @@ def a_log_opened_in_the_app_is_followed_as_agentgen_writes_it(ctx):
     written = json.load(open(f + ".truth.json"))["live"]["lines_written"]
     wait_count(wd, written + 1, "every line written")
     wd.click(wd.find_all("[data-testid=nav-sources]")[0])
-    wait("the file listed as followed",
-         lambda: wd.js("return [...document.querySelectorAll('[data-testid=followed-row]')].map(e => e.dataset.path)")
-         == [f])
+    wait("the file still listed as followed", lambda: followed() == [f])
     no_error_shown(wd)
 
 def main():

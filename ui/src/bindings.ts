@@ -758,6 +758,11 @@ export type FileStatus =
  */
 "unchanged" | 
 /**
+ * Holds nothing complete yet (no bytes, blank lines, or a first line still being
+ * written): not an error, and a followed file is read once lines arrive.
+ */
+"empty" | 
+/**
  * Holds no JSON (inside a folder this is a note, for a named file an error).
  */
 "not_json" | 

@@ -11,6 +11,7 @@ describe("words", () => {
   it("names file statuses", () => {
     expect(fileStatusLabel("unchanged")).toBe("already up to date");
     expect(fileStatusLabel("not_json")).toBe("not a JSON log");
+    expect(fileStatusLabel("empty")).toBe("empty so far");
   });
 
   it("sorts reason counts, most frequent first, dropping zeros", () => {

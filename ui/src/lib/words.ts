@@ -22,6 +22,7 @@ export function skipReasonLabel(reason: string): string {
 const FILE_STATUSES: Record<FileStatus, string> = {
   ingested: "read",
   unchanged: "already up to date",
+  empty: "empty so far",
   not_json: "not a JSON log",
   error: "failed",
   cancelled: "cancelled",
