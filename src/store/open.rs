@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_sample_writes.sql"),
     include_str!("migrations/0008_span_prices.sql"),
     include_str!("migrations/0009_span_calls_index.sql"),
+    include_str!("migrations/0010_span_ops_index.sql"),
 ];
 
 /// The schema version this build writes.

@@ -6,8 +6,6 @@
 //! O(n log n) per group; one million spans sort in well under a second, so no sketch is
 //! needed at the sizes a local workspace holds.
 
-use std::collections::BTreeMap;
-
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
@@ -113,30 +111,47 @@ pub fn latency(conn: &Connection, q: &LatencyQuery) -> Result<Vec<LatencyRow>> {
     };
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query(params![since, until])?;
-    let mut groups: BTreeMap<(String, Option<i64>), (Vec<f64>, u64)> = BTreeMap::new();
+    // Group keys are few (operations, models, tools) and rows many: each distinct key is
+    // copied once, rows find their group by the key's text without allocating.
+    type Map<K, V> = std::collections::HashMap<K, V, crate::store::writer::FnvBuild>;
+    let mut keys: Map<String, usize> = Default::default();
+    let mut groups: Map<(usize, Option<i64>), (Vec<f64>, u64)> = Default::default();
+    let bucket_ns = q.bucket_ns.filter(|b| *b > 0);
     while let Some(r) = rows.next()? {
         let key = match q.by {
-            LatencyBy::Kind => SpanKind::from_i64(r.get(0)?).as_str().to_string(),
-            _ => r.get::<_, String>(0)?,
+            LatencyBy::Kind => SpanKind::from_i64(r.get(0)?).as_str(),
+            _ => match r.get_ref(0)? {
+                rusqlite::types::ValueRef::Text(t) => std::str::from_utf8(t).unwrap_or("?"),
+                _ => "?",
+            },
+        };
+        let k = match keys.get(key) {
+            Some(k) => *k,
+            None => {
+                let k = keys.len();
+                keys.insert(key.to_owned(), k);
+                k
+            }
         };
         let end: i64 = r.get(1)?;
         let dur_ns: i64 = r.get(2)?;
         let failed = SpanStatus::from_i64(r.get(3)?) == SpanStatus::Error;
-        let bucket = q
-            .bucket_ns
-            .filter(|b| *b > 0)
-            .map(|b| end.div_euclid(b) * b);
-        let g = groups.entry((key, bucket)).or_default();
+        let bucket = bucket_ns.map(|b| end.div_euclid(b) * b);
+        let g = groups.entry((k, bucket)).or_default();
         g.0.push(dur_ns.max(0) as f64 / 1e9);
         g.1 += u64::from(failed);
     }
-    Ok(groups
+    let mut names = vec![String::new(); keys.len()];
+    for (name, k) in keys {
+        names[k] = name;
+    }
+    let mut out: Vec<LatencyRow> = groups
         .into_iter()
-        .map(|((key, bucket_ns), (mut d, errors))| {
-            d.sort_by(|a, b| a.total_cmp(b));
+        .map(|((k, bucket_ns), (mut d, errors))| {
+            d.sort_unstable_by(|a, b| a.total_cmp(b));
             let n = d.len();
             LatencyRow {
-                key,
+                key: names[k].clone(),
                 bucket_ns,
                 count: n as u64,
                 errors,
@@ -149,7 +164,10 @@ pub fn latency(conn: &Connection, q: &LatencyQuery) -> Result<Vec<LatencyRow>> {
                 max: d[n - 1],
             }
         })
-        .collect())
+        .collect();
+    // As before: by key, then bucket.
+    out.sort_by(|a, b| a.key.cmp(&b.key).then(a.bucket_ns.cmp(&b.bucket_ns)));
+    Ok(out)
 }
 
 #[cfg(test)]
