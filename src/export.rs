@@ -436,16 +436,7 @@ fn log_file_name(path: &str) -> String {
         .iter()
         .find_map(|e| base.strip_suffix(e))
         .unwrap_or(base);
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let clean = crate::ingest::bundle::safe_name(stem);
     format!("{}.jsonl", if clean.is_empty() { "log" } else { &clean })
 }
 
@@ -830,7 +821,7 @@ fn write_metrics(
                 "{}{} {} {}",
                 r.metric,
                 label_text(&r.labels),
-                number(r.value),
+                crate::promql::format_value_plain(r.value),
                 seconds(r.t_ms)
             )?;
             samples += 1;
@@ -897,18 +888,6 @@ fn label_text(json_labels: &str) -> String {
         })
         .collect();
     format!("{{{}}}", parts.join(","))
-}
-
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v == f64::INFINITY {
-        "+Inf".into()
-    } else if v == f64::NEG_INFINITY {
-        "-Inf".into()
-    } else {
-        format!("{v}")
-    }
 }
 
 fn seconds(t_ms: i64) -> String {

@@ -175,6 +175,19 @@ pub fn bundles_dir(store_path: &Path) -> PathBuf {
     PathBuf::from(s).join("bundles")
 }
 
+/// `name` with every character but letters, digits, `-`, `_` and `.` made `_`.
+pub(crate) fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// A file name made only of safe characters, from the bundle's name.
 fn folder_name(path: &Path) -> String {
     let name = path
@@ -190,17 +203,7 @@ fn folder_name(path: &Path) -> String {
                 .map(|s| name.get(..s.len()).unwrap_or(s).to_owned())
         })
         .unwrap_or(name);
-    let clean: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(60)
-        .collect();
+    let clean: String = safe_name(&stem).chars().take(60).collect();
     let clean = clean.trim_start_matches('.').to_owned();
     if clean.is_empty() {
         "bundle".into()

@@ -20,6 +20,8 @@
 
 mod eval;
 mod functions;
+
+pub(crate) use functions::format_value_plain;
 pub mod gofmt;
 
 use std::collections::{BTreeMap, HashMap};
