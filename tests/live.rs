@@ -176,29 +176,44 @@ fn a_followed_folder_picks_up_new_files() {
 
 #[test]
 fn ingest_follow_keeps_up_with_agentgen_live_including_rotation() {
+    use std::io::BufRead;
     let dir = Dir::new();
     let log = dir.path("live.log");
+    // The follower first (it waits for the file to appear), so that no rotation happens
+    // before it watches, however slowly a loaded machine starts it; stopped once it has
+    // everything, rather than after a fixed time.
+    let mut follow = Command::new(env!("CARGO_BIN_EXE_sightline"))
+        .arg("--db")
+        .arg(dir.db())
+        .args(["ingest", "--follow", "--duration", "120s"])
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    let mut err = std::io::BufReader::new(follow.stderr.take().unwrap());
+    err.read_line(&mut first).unwrap();
+    assert!(first.starts_with("following"), "{first}");
     let mut writer = agentgen_live(
         &log,
         &["--rate", "300", "--duration", "6", "--rotate-every", "2"],
     );
-    let follow = Command::new(env!("CARGO_BIN_EXE_sightline"))
-        .arg("--db")
-        .arg(dir.db())
-        .args(["ingest", "--follow", "--duration", "9s"])
-        .arg(&log)
-        .output()
-        .unwrap();
     assert!(writer.wait().unwrap().success());
-    assert!(
-        follow.status.success(),
-        "{}",
-        String::from_utf8_lossy(&follow.stderr)
-    );
     let truth: Value =
         serde_json::from_slice(&std::fs::read(dir.path("live.log.truth.json")).unwrap()).unwrap();
     let written = truth["live"]["lines_written"].as_i64().unwrap();
     let store = Store::open(&dir.db()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while logs(&store) < written && std::time::Instant::now() < deadline {
+        assert!(
+            follow.try_wait().unwrap().is_none(),
+            "the follower stopped early"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    follow.kill().unwrap();
+    follow.wait().unwrap();
     assert_eq!(logs(&store), written, "{truth}");
     let skipped: i64 = store
         .reader()

@@ -245,6 +245,7 @@ fn run_group(
             .map(|(k, v)| (k.clone(), scalar_text(v)))
             .collect(),
         external_url: tg.external_url.clone().unwrap_or_default(),
+        parallel: Default::default(),
     };
     let time_of = |v: &serde_yaml::Value| -> Result<i64, String> {
         duration_value(v).ok_or_else(|| format!("invalid eval_time {:?}", scalar_text(v)))

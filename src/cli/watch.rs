@@ -169,6 +169,7 @@ impl Cmd {
             context: EvalContext {
                 external_labels: file.external_labels,
                 external_url: file.external_url,
+                parallel: Default::default(),
             },
         })
     }

@@ -40,6 +40,10 @@ pub struct Evaluator<'s> {
     default_step: i64,
     pub lookback: i64,
     windows: HashMap<String, (i64, i64)>,
+    memo: Option<&'s Memo>,
+    /// The planned windows by metric name; `None` once a selector does not name its metric
+    /// with `__name__=`.
+    named: Option<HashMap<String, (i64, i64)>>,
     cache: RefCell<HashMap<String, Rc<Vec<Series>>>>,
 }
 
@@ -70,8 +74,33 @@ impl<'s> Evaluator<'s> {
             default_step: default_step.max(1),
             lookback: LOOKBACK_MS,
             windows: HashMap::new(),
+            memo: None,
+            named: Some(HashMap::new()),
             cache: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The metrics evaluating `expr` at `t` reads, by name, each with the window it reads
+    /// (what [`Self::instant`] will ask its source for); `None` when a selector does not name
+    /// its metric with `__name__=` (so what it reads is not known by name).
+    pub fn reads(expr: &Expr, t: i64) -> Option<HashMap<String, (i64, i64)>> {
+        struct Nothing;
+        impl SeriesSource for Nothing {
+            fn select(&self, _: &[Matcher], _: i64, _: i64) -> R<Vec<Series>> {
+                Ok(Vec::new())
+            }
+        }
+        let mut ev = Evaluator::new(&Nothing, t, t, 60_000);
+        ev.plan(expr, t, t);
+        ev.named
+    }
+
+    /// Shares the values of functions over ranges and of aggregations with every other
+    /// evaluation given the same `memo`. Only for evaluations over one unchanging source:
+    /// a value is taken again for the same expression text at the same time.
+    pub fn with_memo(mut self, memo: &'s Memo) -> Self {
+        self.memo = Some(memo);
+        self
     }
 
     /// Evaluates `expr` at `t`.
@@ -193,6 +222,21 @@ impl<'s> Evaluator<'s> {
         let w = self.windows.entry(selector_key(vs)).or_insert((lo, hi));
         w.0 = w.0.min(lo);
         w.1 = w.1.max(hi);
+        if let Some(named) = &mut self.named {
+            for g in matcher_groups(vs) {
+                // As `series_of` asks: the group's matchers, then the name.
+                let Some(name) = super::name_equality(g)
+                    .map(|m| &m.value)
+                    .or(vs.name.as_ref())
+                else {
+                    self.named = None;
+                    return;
+                };
+                let w = named.entry(name.clone()).or_insert((lo, hi));
+                w.0 = w.0.min(lo);
+                w.1 = w.1.max(hi);
+            }
+        }
     }
 
     /// The series of a selector over its planned window, read once per query.
@@ -207,15 +251,12 @@ impl<'s> Evaluator<'s> {
             .copied()
             .map(|(a, b)| (a.min(lo), b.max(hi)))
             .unwrap_or((lo, hi));
-        let groups: Vec<Vec<Matcher>> = if vs.matchers.or_matchers.is_empty() {
-            vec![vs.matchers.matchers.clone()]
-        } else {
-            vs.matchers.or_matchers.clone()
-        };
+        let groups = matcher_groups(vs);
         let several = groups.len() > 1;
         let mut all: Vec<Series> = Vec::new();
         let mut seen: std::collections::HashSet<Labels> = std::collections::HashSet::new();
-        for mut g in groups {
+        for g in groups {
+            let mut g = g.to_vec();
             if let Some(n) = &vs.name {
                 g.push(Matcher::new(MatchOp::Equal, NAME, n));
             }
@@ -255,8 +296,16 @@ impl<'s> Evaluator<'s> {
             Expr::MatrixSelector(_) | Expr::Subquery(_) => {
                 self.eval_range(e, t).map(|r| Value::Matrix(r.series))
             }
-            Expr::Call(c) => functions::call(self, c, t),
-            Expr::Aggregate(ag) => self.aggregate(ag, t),
+            Expr::Call(c) => match self.memo {
+                Some(memo) if c.args.args.iter().any(|a| is_range(a)) => {
+                    memo.get_or_eval(e, t, || functions::call(self, c, t))
+                }
+                _ => functions::call(self, c, t),
+            },
+            Expr::Aggregate(ag) => match self.memo {
+                Some(memo) => memo.get_or_eval(e, t, || self.aggregate(ag, t)),
+                None => self.aggregate(ag, t),
+            },
             Expr::Binary(b) => self.binary(b, t),
             Expr::Extension(_) => Err(PromqlError::Unsupported("an extension expression".into())),
         }
@@ -622,6 +671,54 @@ fn at_shift(t: i64, offset: &Option<Offset>) -> i64 {
         Some(Offset::Pos(d)) => t - d.as_millis() as i64,
         Some(Offset::Neg(d)) => t + d.as_millis() as i64,
         None => t,
+    }
+}
+
+/// Whether an argument is a range vector (a function over it reads many samples a series).
+fn is_range(e: &Expr) -> bool {
+    match e {
+        Expr::MatrixSelector(_) | Expr::Subquery(_) => true,
+        Expr::Paren(p) => is_range(&p.expr),
+        _ => false,
+    }
+}
+
+/// Values of expressions already evaluated, by expression text and time, shared by the
+/// evaluations of one cycle's rules over one unchanging source (rules that compute the same
+/// `rate(x[5m])` or `sum by (job) (...)` compute it once). Threads may share it.
+#[derive(Default)]
+pub struct Memo {
+    values: std::sync::Mutex<HashMap<(String, i64), Value>>,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+impl Memo {
+    fn get_or_eval(&self, e: &Expr, t: i64, eval: impl FnOnce() -> R<Value>) -> R<Value> {
+        let key = (e.to_string(), t);
+        if let Some(v) = self.values.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(v);
+        }
+        // Not under the lock: another thread may compute the same value meanwhile, and
+        // both get it right.
+        let v = eval()?;
+        if let Ok(mut m) = self.values.lock() {
+            m.insert(key, v.clone());
+        }
+        Ok(v)
+    }
+}
+
+/// A selector's matcher groups (several when it has `or`); each selects on its own.
+fn matcher_groups(vs: &VectorSelector) -> &[Vec<Matcher>] {
+    if vs.matchers.or_matchers.is_empty() {
+        std::slice::from_ref(&vs.matchers.matchers)
+    } else {
+        &vs.matchers.or_matchers
     }
 }
 

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 use promql_parser::label::Matcher;
 pub use promql_parser::parser::Expr;
 
-pub use eval::{Evaluator, RangeResult, valid_label_name};
+pub use eval::{Evaluator, Memo, RangeResult, valid_label_name};
 
 /// The bit pattern Prometheus writes for a staleness marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;
@@ -253,9 +253,9 @@ impl Labels {
     }
 
     /// Whether every matcher accepts this label set (a missing label reads as "").
-    pub fn matches(&self, matchers: &[Matcher]) -> bool {
+    pub fn matches<'m>(&self, matchers: impl IntoIterator<Item = &'m Matcher>) -> bool {
         matchers
-            .iter()
+            .into_iter()
             .all(|m| m.is_match(self.get(&m.name).unwrap_or("")))
     }
 
@@ -513,11 +513,70 @@ impl SeriesSource for MemSource {
 /// selectors with an equality on `__name__` are cached; the cache lives as long as the cycle.
 pub struct CachedSource<'a> {
     base: &'a dyn SeriesSource,
-    entries: std::cell::RefCell<HashMap<String, Cached>>,
+    entries: std::cell::RefCell<Held>,
 }
 
-/// A metric's series read over `[lo, hi]`.
-type Cached = (i64, i64, Vec<Series>);
+/// Metrics' series as read, by metric name: each with the window `[lo, hi]` it was read over.
+/// A source in its own right, which answers only from what it holds and needs no reading, so
+/// threads can share it (rules evaluated side by side).
+#[derive(Default)]
+pub struct Held {
+    entries: HashMap<String, (i64, i64, Vec<Series>)>,
+}
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("metrics", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Held {
+    /// The held series of the metric a `__name__=` matcher names (none if `matchers` has no
+    /// such matcher or the metric is not held over `[lo, hi]`), filtered by the other
+    /// matchers. What is held is handed out uncut: evaluation cuts its own windows (see
+    /// [`SeriesSource`]), and cutting here too was a fifth of a live cycle.
+    fn answer(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Option<Vec<Series>> {
+        let name = name_equality(matchers)?;
+        let (l, h, all) = self.entries.get(&name.value)?;
+        if *l > lo || *h < hi {
+            return None;
+        }
+        let rest: Vec<&Matcher> = matchers
+            .iter()
+            .filter(|m| !std::ptr::eq(*m, name))
+            .collect();
+        Some(
+            all.iter()
+                .filter(|s| s.labels.matches(rest.iter().copied()))
+                .cloned()
+                .collect(),
+        )
+    }
+}
+
+impl SeriesSource for Held {
+    fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError> {
+        self.answer(matchers, lo, hi).ok_or_else(|| {
+            PromqlError::Source(format!(
+                "{} over [{lo}, {hi}] was not read ahead",
+                matchers
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+    }
+}
+
+/// The `__name__="..."` matcher of a selector, if it has one.
+pub(crate) fn name_equality(matchers: &[Matcher]) -> Option<&Matcher> {
+    matchers
+        .iter()
+        .find(|m| m.name == NAME && matches!(m.op, promql_parser::label::MatchOp::Equal))
+}
 
 impl std::fmt::Debug for CachedSource<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -532,43 +591,43 @@ impl<'a> CachedSource<'a> {
             entries: Default::default(),
         }
     }
+
+    /// Reads metric `name` over `[lo, hi]` unless that is held already (the window held
+    /// grows to cover both).
+    pub fn hold(&self, name: &str, lo: i64, hi: i64) -> Result<(), PromqlError> {
+        let mut held = self.entries.borrow_mut();
+        let (l, h) = match held.entries.get(name) {
+            Some((l, h, _)) if *l <= lo && *h >= hi => return Ok(()),
+            Some((l, h, _)) => ((*l).min(lo), (*h).max(hi)),
+            None => (lo, hi),
+        };
+        let m = Matcher::new(promql_parser::label::MatchOp::Equal, NAME, name);
+        let all = self.base.select(std::slice::from_ref(&m), l, h)?;
+        held.entries.insert(name.to_string(), (l, h, all));
+        Ok(())
+    }
+
+    /// Everything read so far, to share with threads; [`Self::give_back`] returns it.
+    pub fn take_held(&self) -> Held {
+        std::mem::take(&mut *self.entries.borrow_mut())
+    }
+
+    pub fn give_back(&self, held: Held) {
+        *self.entries.borrow_mut() = held;
+    }
 }
 
 impl SeriesSource for CachedSource<'_> {
     fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError> {
-        let Some(name) = matchers
-            .iter()
-            .find(|m| m.name == NAME && matches!(m.op, promql_parser::label::MatchOp::Equal))
-        else {
+        let Some(name) = name_equality(matchers) else {
             return self.base.select(matchers, lo, hi);
         };
-        let mut entries = self.entries.borrow_mut();
-        let covered = entries
-            .get(&name.value)
-            .is_some_and(|(l, h, _)| *l <= lo && *h >= hi);
-        if !covered {
-            let (l, h) = match entries.get(&name.value) {
-                Some((l, h, _)) => ((*l).min(lo), (*h).max(hi)),
-                None => (lo, hi),
-            };
-            let all = self.base.select(std::slice::from_ref(name), l, h)?;
-            entries.insert(name.value.clone(), (l, h, all));
-        }
-        let Some((_, _, all)) = entries.get(&name.value) else {
-            return Ok(Vec::new());
-        };
-        // What is held, uncut: evaluation cuts its own windows (see [`SeriesSource`]), and
-        // cutting here too was a fifth of a live cycle.
-        let rest: Vec<Matcher> = matchers
-            .iter()
-            .filter(|m| !std::ptr::eq(*m, name))
-            .cloned()
-            .collect();
-        Ok(all
-            .iter()
-            .filter(|s| rest.is_empty() || s.labels.matches(&rest))
-            .cloned()
-            .collect())
+        self.hold(&name.value, lo, hi)?;
+        Ok(self
+            .entries
+            .borrow()
+            .answer(matchers, lo, hi)
+            .unwrap_or_default())
     }
 }
 
@@ -607,6 +666,19 @@ impl Query {
     /// Evaluates at one instant (Unix ms).
     pub fn instant(&self, src: &dyn SeriesSource, t: i64) -> Result<Value, PromqlError> {
         Evaluator::new(src, t, t, 60_000).instant(&self.expr, t)
+    }
+
+    /// Like [`Self::instant`], sharing values with other evaluations over the same
+    /// unchanging source (see [`Evaluator::with_memo`]).
+    pub fn instant_memo(
+        &self,
+        src: &dyn SeriesSource,
+        t: i64,
+        memo: &Memo,
+    ) -> Result<Value, PromqlError> {
+        Evaluator::new(src, t, t, 60_000)
+            .with_memo(memo)
+            .instant(&self.expr, t)
     }
 
     /// Evaluates at every `step` from `start` to `end` inclusive (Unix ms).
@@ -766,6 +838,57 @@ mod tests {
                 assert_eq!(&*ww, &want2[..]);
             }
         }
+    }
+
+    /// What an instant evaluation reads, by metric name, and the window of each.
+    #[test]
+    fn reads_names_each_metric_with_its_window() {
+        let reads = |q: &str| Evaluator::reads(&Query::parse(q).unwrap().expr, 1_000_000);
+        let r =
+            reads("rate(a[1m]) / b offset 30s + sum(sum_over_time(a{x=\"y\"}[5m] @ 2))").unwrap();
+        let mut got: Vec<_> = r.into_iter().collect();
+        got.sort();
+        // b: the lookback before its shifted time; a: both windows, the `@` one at 2 s.
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), (2_000 - 300_000, 1_000_000)),
+                ("b".to_string(), (970_000 - LOOKBACK_MS, 970_000)),
+            ]
+        );
+        let sub = reads("max_over_time(rate(c[1m])[10m:1m])").unwrap();
+        assert_eq!(sub["c"], (1_000_000 - 660_000, 1_000_000));
+        assert_eq!(
+            reads(r#"{__name__="d", job="j"}"#).unwrap()["d"],
+            (1_000_000 - LOOKBACK_MS, 1_000_000)
+        );
+        assert!(reads(r#"{__name__=~"a|b"}"#).is_none());
+        assert!(reads(r#"a + {job="j"}"#).is_none());
+        assert!(reads("time()").unwrap().is_empty());
+    }
+
+    /// What is held answers only inside the window it was read over.
+    #[test]
+    fn held_series_answer_only_inside_their_window() {
+        let mut src = MemSource::default();
+        src.add(&[("__name__", "a"), ("j", "1")], &[(0, 1.0), (10, 2.0)]);
+        src.add(&[("__name__", "a"), ("j", "2")], &[(5, 1.0)]);
+        let cached = CachedSource::new(&src);
+        cached.hold("a", 0, 10).unwrap();
+        let held = cached.take_held();
+        let name = Matcher::new(promql_parser::label::MatchOp::Equal, NAME, "a");
+        let j = Matcher::new(promql_parser::label::MatchOp::Equal, "j", "2");
+        assert_eq!(
+            held.select(std::slice::from_ref(&name), 0, 10)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(held.select(&[name.clone(), j], 2, 8).unwrap().len(), 1);
+        let e = held.select(&[name], -5, 10).unwrap_err().to_string();
+        assert!(e.contains("was not read ahead"), "{e}");
+        let other = Matcher::new(promql_parser::label::MatchOp::Equal, NAME, "b");
+        assert!(held.select(&[other], 0, 10).is_err());
     }
 
     #[test]
