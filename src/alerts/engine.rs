@@ -123,9 +123,10 @@ impl std::fmt::Display for RuleError {
 /// `state`. Returns the rules that failed.
 ///
 /// Rules that read nothing the group writes (no recorded metric, no `ALERTS`) can be
-/// evaluated first, side by side on several threads (see [`EvalContext::threads`]), like
-/// Prometheus' concurrent rule evaluation; their results are then taken in rule order, so
-/// alert state, `out` and errors are what one rule after another gives.
+/// evaluated first, side by side on several threads (see [`EvalContext::parallel`]), like
+/// Prometheus' concurrent rule evaluation, an expression several of them hold computed once;
+/// their results are then taken in rule order, so alert state, `out` and errors are what one
+/// rule after another gives.
 pub fn eval_group(
     group: &RuleGroup,
     state: &mut GroupState,
