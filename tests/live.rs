@@ -197,7 +197,7 @@ fn ingest_follow_keeps_up_with_agentgen_live_including_rotation() {
     assert!(first.starts_with("following"), "{first}");
     let mut writer = agentgen_live(
         &log,
-        &["--rate", "300", "--duration", "6", "--rotate-every", "2"],
+        &["--rate", "300", "--duration", "6", "--rotate-every", "3"],
     );
     assert!(writer.wait().unwrap().success());
     let truth: Value =

@@ -281,10 +281,8 @@ fn cut(series: &mut HashMap<i64, (Labels, Samples), FnvBuild>, lo: i64, hi: i64)
 
 impl SeriesSource for HeadView<'_> {
     fn select(&self, matchers: &[Matcher], lo: i64, hi: i64) -> Result<Vec<Series>, PromqlError> {
-        let Some(name) = matchers
-            .iter()
-            .find(|m| m.name == NAME && matches!(m.op, MatchOp::Equal))
-            .filter(|m| !m.value.starts_with(DERIVED_PREFIX))
+        let Some(name) =
+            crate::promql::name_equality(matchers).filter(|m| !m.value.starts_with(DERIVED_PREFIX))
         else {
             return self.src.select(matchers, lo, hi);
         };

@@ -572,7 +572,7 @@ impl SeriesSource for Held {
 }
 
 /// The `__name__="..."` matcher of a selector, if it has one.
-pub(crate) fn name_equality(matchers: &[Matcher]) -> Option<&Matcher> {
+pub fn name_equality(matchers: &[Matcher]) -> Option<&Matcher> {
     matchers
         .iter()
         .find(|m| m.name == NAME && matches!(m.op, promql_parser::label::MatchOp::Equal))

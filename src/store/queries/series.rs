@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::label::Matcher;
 use rusqlite::{Connection, params};
 
 use crate::error::Result;
@@ -48,10 +48,7 @@ fn labels_of(metric: &str, json: &str) -> Labels {
 /// Series (id, labels) whose labels satisfy the matchers.
 pub fn matching_series(conn: &Connection, matchers: &[Matcher]) -> Result<Vec<(i64, Labels)>> {
     // An equality on the name narrows by index; everything else is checked in memory.
-    let name_eq = matchers
-        .iter()
-        .find(|m| m.name == NAME && matches!(m.op, MatchOp::Equal))
-        .map(|m| m.value.clone());
+    let name_eq = crate::promql::name_equality(matchers).map(|m| m.value.clone());
     let mut out = Vec::new();
     let mut push = |id: i64, metric: String, labels: String| {
         let l = labels_of(&metric, &labels);
@@ -139,9 +136,7 @@ impl SeriesSource for StoreSource<'_> {
         };
         let by_id: HashMap<i64, Labels> = found.into_iter().collect();
         let mut acc: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
-        let name_eq = matchers
-            .iter()
-            .find(|m| m.name == NAME && matches!(m.op, MatchOp::Equal));
+        let name_eq = crate::promql::name_equality(matchers);
         match name_eq {
             // One statement for the whole metric: SQLite seeks each series' time range.
             Some(n) => {
