@@ -898,6 +898,30 @@ fn ingest_file_with_progress(
     r
 }
 
+/// The first `n` bytes of `file` (fewer at its end), read without moving its position.
+#[cfg(unix)]
+fn read_head_at(file: &File, n: usize) -> io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match file.read_at(&mut buf[got..], got as u64)? {
+            0 => break,
+            k => got += k,
+        }
+    }
+    buf.truncate(got);
+    Ok(buf)
+}
+
+#[cfg(not(unix))]
+fn read_head_at(_file: &File, _n: usize) -> io::Result<Vec<u8>> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "positional reads",
+    ))
+}
+
 struct FileRun<'a> {
     store: &'a Store,
     opts: &'a IngestOptions,
@@ -918,22 +942,49 @@ struct FileRun<'a> {
     format_counts: BTreeMap<Format, u64>,
     dominant: Option<Format>,
     seen_strong: bool,
+    /// The file, to read its first bytes again (plain files only): the fingerprint is read
+    /// before the content, and a file still being written can have grown in between.
+    file: Option<&'a File>,
 }
 
 impl FileRun<'_> {
+    /// `fp` made as long as what the cursor at `offset` has read allows (up to
+    /// [`FINGERPRINT_BYTES`]), when the file grew after `fp` was read. A source whose
+    /// fingerprint is shorter than its content, empty at worst, cannot be recognised on
+    /// the next read, which would then read the file again as a new source.
+    fn full_fingerprint(&self, fp: &mut Vec<u8>, fp_head: &mut Option<i64>, offset: u64) {
+        let want = (offset as usize).min(FINGERPRINT_BYTES);
+        if fp.len() >= want {
+            return;
+        }
+        let Some(file) = self.file else { return };
+        if let Ok(head) = read_head_at(file, want)
+            && head.starts_with(fp)
+        {
+            *fp_head = (head.len() >= 64).then(|| fnv64(&head[..64]));
+            *fp = head;
+        }
+    }
+
     fn flush(&mut self, offset: u64, next_line: u64, framing: Option<Framing>) -> Result<()> {
         let writer = self.store.writer().ok_or(Error::WriterGone)?;
         let id = match self.source_id {
             Some(id) => id,
             None => {
-                let Some(ns) = self.new_source.take() else {
+                let Some(mut ns) = self.new_source.take() else {
                     return Err(Error::WriterGone);
                 };
+                self.full_fingerprint(&mut ns.fingerprint, &mut ns.fp_head, offset);
                 let id = writer.create_source(ns)?;
                 self.source_id = Some(id);
                 id
             }
         };
+        if let Some((fp, fp_head)) = &mut self.fingerprint_update {
+            let (mut f, mut h) = (std::mem::take(fp), *fp_head);
+            self.full_fingerprint(&mut f, &mut h, offset);
+            self.fingerprint_update = Some((f, h));
+        }
         let batch = Batch {
             source_id: id,
             records: std::mem::take(&mut self.records),
@@ -1046,6 +1097,7 @@ fn ingest_file_inner(
         format_counts: BTreeMap::new(),
         dominant: None,
         seen_strong: false,
+        file: (!gz).then_some(&file),
     };
     run.report.compression = gz.then_some("gzip");
 
