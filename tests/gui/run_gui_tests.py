@@ -154,6 +154,7 @@ class Ctx:
         self.driver_proc = None
         self.wd = None
         self.helpers = []  # processes a test starts besides the app (the drag source)
+        self.keep = False  # a failed test's folder (workspace, inputs, logs) stays to look at
 
     def cli(self, *args):
         out = subprocess.run([self.opts.cli, "--db", self.db, *args], capture_output=True, text=True, check=True)
@@ -217,7 +218,10 @@ class Ctx:
                 os.killpg(self.driver_proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.keep:
+            print("  kept:", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def row_count(wd):
@@ -728,9 +732,14 @@ def costs_view_legend_and_top_runs_follow_the_truth(ctx):
         assert text.startswith("$"), text
     # Largest first, as the engine orders them.
     assert [x[1] for x in legend] == sorted((x[1] for x in legend), reverse=True), legend
-    card = float(wait("the cost card", lambda: wd.js(
-        "const c = document.querySelector('[data-testid=costs-card-cost]'); return c ? c.dataset.value : null")))
-    assert abs(card - truth["cost_usd"]["total"]) < 1e-6, (card, truth["cost_usd"]["total"])
+    # The card is its own query: it may still show what an earlier refresh during the ingest
+    # saw, and must come to the truth's total.
+    # (A failed assert is kept by wait() as the last thing seen.)
+    def card_at_total():
+        v = wd.js("const c = document.querySelector('[data-testid=costs-card-cost]'); return c ? c.dataset.value : null")
+        assert v is not None and abs(float(v) - truth["cost_usd"]["total"]) < 1e-6, (v, truth["cost_usd"]["total"])
+        return True
+    wait("the cost card at the truth's total", card_at_total)
 
     def table():
         return wd.js("return [...document.querySelectorAll('[data-testid=costs-run-row]')]"
@@ -1051,6 +1060,7 @@ def main():
             print(f"test gui::{t.__name__} ... ok ({time.time() - start:.1f}s)", flush=True)
         except Exception:
             failed += 1
+            ctx.keep = True
             print(f"test gui::{t.__name__} ... FAILED", flush=True)
             traceback.print_exc()
             try:
