@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baseName, fileStatusLabel, reasonCounts, skipReasonLabel } from "./words";
+import { addedWords, baseName, fileStatusLabel, reasonCounts, skipReasonLabel } from "./words";
 
 describe("words", () => {
   it("names every skip reason, and survives new ones", () => {
@@ -26,5 +26,13 @@ describe("words", () => {
     expect(baseName("C:\\logs\\a.log")).toBe("a.log");
     expect(baseName("/var/log/")).toBe("log");
     expect(baseName("plain")).toBe("plain");
+  });
+});
+
+describe("addedWords", () => {
+  it("names each kind that was added, and nothing for none", () => {
+    expect(addedWords({ records_added: 1204, spans_added: 262, samples_added: 0 })).toBe("1,204 records, 262 spans");
+    expect(addedWords({ records_added: 0, spans_added: 1, samples_added: 3 })).toBe("1 span, 3 metric samples");
+    expect(addedWords({ records_added: 0, spans_added: 0, samples_added: 0 })).toBe("");
   });
 });

@@ -1,6 +1,7 @@
 // Plain words for the engine's enumerations (skip reasons, file statuses).
 
 import type { FileStatus } from "../api";
+import { plural } from "./format";
 
 const SKIP_REASONS: Record<string, string> = {
   blank: "blank line",
@@ -44,4 +45,17 @@ export function baseName(path: string): string {
   const trimmed = path.replace(/[\\/]+$/, "");
   const i = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
   return i >= 0 ? trimmed.slice(i + 1) || trimmed : trimmed;
+}
+
+/** What an ingest added, in words: "1,204 records, 262 spans"; "" when it added nothing. */
+export function addedWords(a: { records_added: number; spans_added: number; samples_added: number }): string {
+  const kinds: Array<[number, string]> = [
+    [a.records_added, "record"],
+    [a.spans_added, "span"],
+    [a.samples_added, "metric sample"],
+  ];
+  return kinds
+    .filter(([n]) => n > 0)
+    .map(([n, word]) => plural(n, word))
+    .join(", ");
 }
