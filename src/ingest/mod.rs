@@ -631,6 +631,11 @@ fn fnv64(b: &[u8]) -> i64 {
     h as i64
 }
 
+/// The short key a source is also looked up by: a hash of its first 64 bytes, once it has them.
+fn fp_head(head: &[u8]) -> Option<i64> {
+    head.get(..64).map(fnv64)
+}
+
 fn read_up_to(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     let mut v = Vec::with_capacity(n);
     r.take(n as u64).read_to_end(&mut v)?;
@@ -898,7 +903,8 @@ fn ingest_file_with_progress(
     r
 }
 
-/// The first `n` bytes of `file` (fewer at its end), read without moving its position.
+/// The first `n` bytes of `file` (fewer at its end), read without moving its position: a
+/// handle from [`handle_at`] shares its position with the reader the framer is using.
 #[cfg(unix)]
 fn read_head_at(file: &File, n: usize) -> io::Result<Vec<u8>> {
     use std::os::unix::fs::FileExt;
@@ -948,11 +954,11 @@ struct FileRun<'a> {
 }
 
 impl FileRun<'_> {
-    /// `fp` made as long as what the cursor at `offset` has read allows (up to
-    /// [`FINGERPRINT_BYTES`]), when the file grew after `fp` was read. A source whose
-    /// fingerprint is shorter than its content, empty at worst, cannot be recognised on
-    /// the next read, which would then read the file again as a new source.
-    fn full_fingerprint(&self, fp: &mut Vec<u8>, fp_head: &mut Option<i64>, offset: u64) {
+    /// `fp` (and its `key`, [`fp_head`]) made as long as what the cursor at `offset` has
+    /// read allows (up to [`FINGERPRINT_BYTES`]), when the file grew after `fp` was read. A
+    /// source whose fingerprint is shorter than its content, empty at worst, cannot be
+    /// recognised on the next read, which would then read the file again as a new source.
+    fn full_fingerprint(&self, fp: &mut Vec<u8>, key: &mut Option<i64>, offset: u64) {
         let want = (offset as usize).min(FINGERPRINT_BYTES);
         if fp.len() >= want {
             return;
@@ -961,7 +967,7 @@ impl FileRun<'_> {
         if let Ok(head) = read_head_at(file, want)
             && head.starts_with(fp)
         {
-            *fp_head = (head.len() >= 64).then(|| fnv64(&head[..64]));
+            *key = fp_head(&head);
             *fp = head;
         }
     }
@@ -980,10 +986,9 @@ impl FileRun<'_> {
                 id
             }
         };
-        if let Some((fp, fp_head)) = &mut self.fingerprint_update {
-            let (mut f, mut h) = (std::mem::take(fp), *fp_head);
-            self.full_fingerprint(&mut f, &mut h, offset);
-            self.fingerprint_update = Some((f, h));
+        if let Some((mut fp, mut head)) = self.fingerprint_update.take() {
+            self.full_fingerprint(&mut fp, &mut head, offset);
+            self.fingerprint_update = Some((fp, head));
         }
         let batch = Batch {
             source_id: id,
@@ -1071,7 +1076,7 @@ fn ingest_file_inner(
         let mut r = open_content(&file, gz).map_err(unreadable)?;
         read_up_to(&mut r, FINGERPRINT_BYTES).map_err(unreadable)?
     };
-    let fp_head = (head.len() >= 64).then(|| fnv64(&head[..64]));
+    let fp_head = fp_head(&head);
     let size = meta.len();
     let (mtime_ns, year) = mtime_ns_and_year(&meta);
 
