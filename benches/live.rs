@@ -61,6 +61,13 @@ fn agentgen(args: &[&str]) {
     assert!(ok, "agentgen {args:?}");
 }
 
+/// One ingest of `path` with default options, and the seconds it took.
+fn timed_ingest(store: &Store, path: &Path) -> (sightline::ingest::IngestReport, f64) {
+    let t0 = Instant::now();
+    let r = ingest(store, &[path.to_owned()], &IngestOptions::default());
+    (r, t0.elapsed().as_secs_f64())
+}
+
 fn fresh(db: &Path) -> Store {
     let _ = std::fs::remove_file(db);
     for s in ["-wal", "-shm"] {
@@ -110,13 +117,8 @@ fn bundle_open(rows: &mut Vec<String>) {
     for _ in 0..rounds {
         let db = w.join("bundle.db");
         let store = fresh(&db);
-        let t0 = Instant::now();
-        let r = ingest(
-            &store,
-            std::slice::from_ref(&zip),
-            &IngestOptions::default(),
-        );
-        t_bundle.push(t0.elapsed().as_secs_f64());
+        let (r, secs) = timed_ingest(&store, &zip);
+        t_bundle.push(secs);
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         store.close();
         let unpacked = std::fs::read_dir(format!("{}.files/bundles", db.display()))
@@ -130,13 +132,8 @@ fn bundle_open(rows: &mut Vec<String>) {
         let _ = std::fs::remove_dir_all(&plain);
         std::fs::rename(&unpacked, &plain).unwrap();
         let store = fresh(&w.join("plain.db"));
-        let t0 = Instant::now();
-        let r = ingest(
-            &store,
-            std::slice::from_ref(&plain),
-            &IngestOptions::default(),
-        );
-        t_plain.push(t0.elapsed().as_secs_f64());
+        let (r, secs) = timed_ingest(&store, &plain);
+        t_plain.push(secs);
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         store.close();
     }
@@ -309,13 +306,7 @@ fn receiver(rows: &mut Vec<String>) {
     let spans = count(&store, "SELECT COUNT(*) FROM spans");
     // Baseline, same process: the same spans ingested from the file in one pass.
     let plain = fresh(&w.join("receiver-plain.db"));
-    let t1 = Instant::now();
-    let r = ingest(
-        &plain,
-        std::slice::from_ref(&file),
-        &IngestOptions::default(),
-    );
-    let plain_secs = t1.elapsed().as_secs_f64();
+    let (r, plain_secs) = timed_ingest(&plain, &file);
     assert_eq!(r.spans_added as i64, spans);
     rows.push(format!(
         "| OTLP/HTTP receiver, JSON, 2 clients ({} requests of up to 512 spans, {spans} spans) | {:.0} spans/s ({secs:.2} s), {:.1} requests/s | the same spans ingested from the file in one pass: {:.0} spans/s ({plain_secs:.2} s); receiver / file {:.2} |",
